@@ -1,0 +1,215 @@
+"""Vocabularies: commodities, stages, HS codes and countries, read from the data files in ``data/vocab``.
+
+Every name a user or a source gives is resolved here, so the rest of critmin works with canonical ids
+(commodity ids such as ``rare-earths``, ISO 3166 alpha-3 country codes). Unknown names raise
+:class:`UnknownNameError` with the closest known names as suggestions.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+VOCAB_DIR = resources.files("critmin") / "data" / "vocab"
+
+
+class UnknownNameError(ValueError):
+    """A commodity, stage or country name that critmin does not know; carries close-match suggestions."""
+
+    def __init__(self, kind: str, name: str, suggestions: list[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.suggestions = suggestions
+        hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown {kind} {name!r}{hint}")
+
+
+@dataclass(frozen=True)
+class Commodity:
+    """One commodity of the vocabulary: canonical id, display name, kind, symbol, groups and synonyms."""
+
+    id: str
+    name: str
+    kind: str
+    symbol: str
+    groups: tuple[str, ...]
+    synonyms: tuple[str, ...]
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """Ids of the commodities that belong to this group (empty for a single element or mineral)."""
+        return tuple(c.id for c in _commodities().values() if self.id in c.groups)
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    with (VOCAB_DIR / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _key(name: str) -> str:
+    """Normalise a name for lookup: lower case, underscores/hyphens/extra spaces folded."""
+    return re.sub(r"[\s_\-]+", " ", name.strip().lower())
+
+
+def _suggest(name: str, choices: list[str], limit: int = 3) -> list[str]:
+    from rapidfuzz import fuzz, process
+
+    matches = process.extract(name, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
+    return [m[0] for m in matches]
+
+
+@cache
+def _commodities() -> dict[str, Commodity]:
+    out: dict[str, Commodity] = {}
+    for row in _read("commodities.csv"):
+        out[row["id"]] = Commodity(
+            id=row["id"],
+            name=row["name"],
+            kind=row["kind"],
+            symbol=row["symbol"],
+            groups=tuple(g for g in row["groups"].split(";") if g),
+            synonyms=tuple(s for s in row["synonyms"].split(";") if s),
+        )
+    return out
+
+
+@cache
+def _commodity_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for c in _commodities().values():
+        for alias in (c.id, c.name, *c.synonyms):
+            index.setdefault(_key(alias), c.id)
+    # element symbols are matched case-sensitively-ish after names, so "In" never shadows a name
+    for c in _commodities().values():
+        if c.symbol:
+            index.setdefault(_key(c.symbol), c.id)
+    return index
+
+
+def commodity_ids() -> list[str]:
+    """All canonical commodity ids, in vocabulary order."""
+    return list(_commodities())
+
+
+def commodity(name: str) -> Commodity:
+    """The :class:`Commodity` for an id, display name, synonym or element symbol."""
+    return _commodities()[resolve_commodity(name)]
+
+
+def resolve_commodity(name: str) -> str:
+    """Canonical commodity id for ``name`` (e.g. ``"Rare Earths (REO)"`` → ``"rare-earths"``)."""
+    found = _commodity_index().get(_key(name))
+    if found is None:
+        raise UnknownNameError("commodity", name, _suggest(name, commodity_ids()))
+    return found
+
+
+def expand_commodity(name: str) -> list[str]:
+    """The commodity id followed by the ids of its group members (``rare-earths`` → REE elements too)."""
+    com = commodity(name)
+    out = [com.id]
+    for member in com.members:
+        out.extend(m for m in expand_commodity(member) if m not in out)
+    return out
+
+
+@cache
+def stages() -> dict[str, str]:
+    """Stage id → display name (mining, refining, metal, magnet, anode)."""
+    return {row["id"]: row["name"] for row in _read("stages.csv")}
+
+
+def resolve_stage(name: str) -> str:
+    """Canonical stage id for an id or display name (``"separation/refining"`` → ``"refining"``)."""
+    key = _key(name)
+    for sid, display in stages().items():
+        if key in {_key(sid), _key(display), *(_key(p) for p in display.split("/"))}:
+            return sid
+    raise UnknownNameError("stage", name, _suggest(name, list(stages())))
+
+
+@cache
+def hs_codes() -> list[dict[str, str]]:
+    """HS92 six-digit codes mapped to a commodity and a stage (``hs_codes.csv``)."""
+    return _read("hs_codes.csv")
+
+
+def hs_for(commodity_name: str, stage: str | None = None) -> list[str]:
+    """HS92 codes that carry ``commodity_name`` (optionally at one stage), e.g. rare earths → 280530, 2846xx."""
+    ids = set(expand_commodity(commodity_name))
+    sid = resolve_stage(stage) if stage else None
+    return [r["hs"] for r in hs_codes() if r["commodity"] in ids and (sid is None or r["stage"] == sid)]
+
+
+@cache
+def source_names() -> dict[tuple[str, str], dict[str, str]]:
+    """(dataset, name as the source spells it) → commodity id, product and stage."""
+    return {(r["dataset"], r["name"]): r for r in _read("source_names.csv")}
+
+
+# --- countries -------------------------------------------------------------------------------------
+
+
+@cache
+def _country_extra() -> dict[str, str]:
+    return {_key(r["name"]): r["iso3"] for r in _read("countries_extra.csv")}
+
+
+@cache
+def eu27() -> tuple[str, ...]:
+    """ISO3 codes of the 27 EU member states (since 1 February 2020)."""
+    return tuple(r["iso3"] for r in _read("eu27.csv"))
+
+
+@cache
+def _converter() -> Any:
+    import logging
+
+    import country_converter as coco
+
+    logging.getLogger("country_converter").setLevel(logging.CRITICAL)
+    return coco.CountryConverter()
+
+
+def is_residual(name: str) -> bool:
+    """True for residual rows such as USGS "Other countries", which have no ISO3 code."""
+    return _country_extra().get(_key(name)) == ""
+
+
+@cache
+def resolve_country(name: str) -> str:
+    """ISO3 code for a country name or code in any spelling our sources use (via country_converter).
+
+    Aggregates resolve to ``WLD`` (world) and ``EU27``; residual rows ("Other countries") and unknown
+    names raise :class:`UnknownNameError`.
+    """
+    raw = str(name).strip()
+    extra = _country_extra().get(_key(raw))
+    if extra:
+        return extra
+    if extra is None and raw:
+        converted = _converter().convert(raw, to="ISO3", not_found=None)
+        if isinstance(converted, str) and re.fullmatch(r"[A-Z]{3}", converted) and converted != "S19":
+            return converted
+    raise UnknownNameError("country", raw, _suggest(raw, _country_names()))
+
+
+@cache
+def _country_names() -> list[str]:
+    data = _converter().data
+    return sorted(set(data["name_short"]) | set(data["ISO3"]))
+
+
+@cache
+def country_name(iso3: str) -> str:
+    """Short English name for an ISO3 code (``WLD`` → ``World``); the code itself if unknown."""
+    if iso3 == "WLD":
+        return "World"
+    if iso3 == "EU27":
+        return "EU27"
+    name = _converter().convert(iso3, src="ISO3", to="name_short", not_found=None)
+    return name if isinstance(name, str) and name else iso3
