@@ -1,0 +1,1 @@
+"""The ``critmin`` command line: one module per command group, each with ``register(app)``."""

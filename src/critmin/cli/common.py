@@ -1,0 +1,87 @@
+"""Helpers shared by the command modules: output formats, error reporting, progress bars."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Any
+
+import typer
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class OutputFormat(str, Enum):
+    """How a command prints a table."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    if value is __import__("pandas").NA:
+        return None
+    return value
+
+
+def records(frame: Any, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    """DataFrame rows as JSON-ready dicts (NaN/NA → null, numpy scalars → Python)."""
+    sub = frame[columns] if columns else frame
+    return [{k: _clean(v) for k, v in row.items()} for row in sub.to_dict("records")]
+
+
+def emit(frame: Any, fmt: OutputFormat, columns: list[str] | None = None, title: str | None = None) -> None:
+    """Print a DataFrame as a Rich table, CSV or a JSON array of records."""
+    sub = frame[columns] if columns else frame
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(records(sub), ensure_ascii=False, indent=1))
+    elif fmt is OutputFormat.csv:
+        typer.echo(sub.to_csv(index=False, lineterminator="\n"), nl=False)
+    else:
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False)
+        for col in sub.columns:
+            table.add_column(str(col), overflow="fold")
+        for row in records(sub):
+            table.add_row(*("" if v is None else f"{v:,.6g}" if isinstance(v, float) else str(v) for v in row.values()))
+        console.print(table)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``message`` as an error and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def progress_steps(description: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A Rich progress bar on stderr; yields a callback to advance it by one named step."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+
+        def step(name: str) -> None:
+            bar.update(task, advance=1, description=f"{description}: {name}")
+
+        yield step

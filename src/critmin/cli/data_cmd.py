@@ -1,0 +1,86 @@
+"""``critmin data``: list the embedded datasets, show tables, rebuild the data package."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from critmin.cli.common import OutputFormat, console, emit, fail, progress_steps
+
+data_app = typer.Typer(help="List, show and rebuild the embedded data.", no_args_is_help=True)
+
+SHOW_JSON_FIELDS = ["commodity", "edition", "country", "iso3", "year", "value", "unit", "estimated", "note", "source"]
+
+
+class What(str, Enum):
+    """Which USGS table ``data show`` prints."""
+
+    production = "production"
+    reserves = "reserves"
+
+
+class ProductionSource(str, Enum):
+    """Which production dataset."""
+
+    usgs = "usgs"
+    wmd = "wmd"
+
+
+@data_app.command("list")
+def list_datasets(fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json")) -> None:
+    """Every dataset in the store with its edition, citation, URL and licence."""
+    from critmin.query import sources
+
+    emit(sources(), fmt, title="critmin datasets")
+
+
+@data_app.command("show")
+def show(
+    commodity: str = typer.Argument(..., help="commodity id or name, e.g. rare-earths, gallium, Nd"),
+    what: What = typer.Option(What.production, "--what", help="production or reserves"),
+    year: list[int] | None = typer.Option(None, "--year", help="production year(s); repeat for several"),
+    edition: int | None = typer.Option(None, "--edition", help="USGS MCS edition (default: newest with the data)"),
+    source: ProductionSource = typer.Option(ProductionSource.usgs, "--source", help="usgs or wmd (production only)"),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json"),
+) -> None:
+    """Production or reserves of a commodity by country, world total included (iso3 WLD)."""
+    from critmin import query, vocab
+
+    try:
+        if what is What.reserves:
+            frame = query.reserves(commodity, edition=edition)
+        else:
+            frame = query.production(commodity, year=year or None, edition=edition, source=source.value)
+    except (vocab.UnknownNameError, query.NoDataError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    if frame.empty:
+        raise fail(f"no {what.value} rows for {commodity} with these options")
+    title = f"{what.value} of {commodity}" + (f", USGS MCS {frame['edition'].iloc[0]}" if source is ProductionSource.usgs else "")
+    emit(frame, fmt, columns=SHOW_JSON_FIELDS, title=title)
+
+
+@data_app.command("build")
+def build(
+    input_dir: Path | None = typer.Option(None, "--input", help="folder with the researched inputs (default ../shared/data)"),
+    out_dir: Path | None = typer.Option(None, "--out", help="where to write the package (default: the installed package)"),
+) -> None:
+    """Regenerate the embedded data package deterministically from the researched inputs."""
+    from critmin.data import build as builder
+
+    source_dir = input_dir or builder.default_input_dir()
+    if not source_dir.is_dir():
+        raise fail(f"input folder not found: {source_dir} (pass --input or set CRITMIN_SHARED_DATA)")
+    total = len(builder.load_spec()["resources"])
+    try:
+        with progress_steps("building data package", total) as step:
+            path = builder.build_package(source_dir, out_dir or builder.DATA_DIR, progress=step)
+    except builder.BuildError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``data`` group to the main app."""
+    app.add_typer(data_app, name="data")
