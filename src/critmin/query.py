@@ -98,7 +98,9 @@ def usgs_editions(commodity: str) -> list[int]:
 def _pick_edition(cid: str, edition: int | None, years: list[int] | None) -> int:
     store = Store.open()
     if edition is not None:
-        found = store.query("select count(*) as n from usgs_mcs where commodity = ? and edition = ?", [cid, edition])
+        found = store.query(
+            "select count(*) as n from usgs_mcs where commodity = ? and edition = ?", [cid, edition]
+        )
         if int(found["n"].iloc[0]) == 0:
             have = usgs_editions(cid)
             raise NoDataError(f"USGS MCS edition {edition} has no {cid} table (editions with it: {have})")
@@ -108,14 +110,16 @@ def _pick_edition(cid: str, edition: int | None, years: list[int] | None) -> int
         raise NoDataError(f"no USGS MCS data for {cid}")
     if years:
         ok = frame.groupby("edition")["year"].apply(lambda ys: set(years) <= set(ys))
-        candidates = [int(e) for e, good in ok.items() if good]
+        candidates = [int(str(e)) for e, good in ok.items() if good]
         if not candidates:
             raise NoDataError(f"no single USGS MCS edition has {cid} for years {years}")
         return max(candidates)
     return int(frame["edition"].max())
 
 
-def _usgs(cid: str, value_column: str, edition: int | None, years: list[int] | None, country: Any) -> pd.DataFrame:
+def _usgs(
+    cid: str, value_column: str, edition: int | None, years: list[int] | None, country: Any
+) -> pd.DataFrame:
     chosen = _pick_edition(cid, edition, years)
     clauses, params = ["commodity = ?", "edition = ?"], [cid, chosen]
     _where(clauses, params, "year", years)
@@ -173,11 +177,15 @@ def production(
     return out[PRODUCTION_COLUMNS]
 
 
-def reserves(commodity: str, edition: int | None = None, country: str | Sequence[str] | None = None) -> pd.DataFrame:
+def reserves(
+    commodity: str, edition: int | None = None, country: str | Sequence[str] | None = None
+) -> pd.DataFrame:
     """USGS MCS reserves by country for one edition (year = the edition's latest production year)."""
     cid = vocab.resolve_commodity(commodity)
     chosen = _pick_edition(cid, edition, None)
-    latest = Store.open().query("select max(year) as y from usgs_mcs where commodity = ? and edition = ?", [cid, chosen])
+    latest = Store.open().query(
+        "select max(year) as y from usgs_mcs where commodity = ? and edition = ?", [cid, chosen]
+    )
     return _usgs(cid, "reserves", chosen, [int(latest["y"].iloc[0])], country)
 
 
@@ -207,7 +215,9 @@ def trade(
     return _select("baci_trade", clauses, params, "year, hs, exporter, importer")
 
 
-def governance(country: str | Sequence[str] | None = None, year: int | Sequence[int] | None = None) -> pd.DataFrame:
+def governance(
+    country: str | Sequence[str] | None = None, year: int | Sequence[int] | None = None
+) -> pd.DataFrame:
     """World Bank WGI estimates (2024 update) with ``mean_estimate``, the mean of the six (NaN unless all six)."""
     clauses: list[str] = []
     params: list[Any] = []

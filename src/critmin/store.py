@@ -138,13 +138,17 @@ class Store:
                 con.register("incoming", df)
                 con.register("incoming_keys", keys)
                 match = " and ".join(f"t.{c} is not distinct from k.{c}" for c in by)
-                con.execute(f"delete from {table} t where exists (select 1 from incoming_keys k where {match})")
+                con.execute(
+                    f"delete from {table} t where exists (select 1 from incoming_keys k where {match})"
+                )
                 con.execute(f"insert into {table} select * from incoming")
                 con.execute(
                     "insert into imports values (?, ?, ?, ?)",
                     [table, origin, len(df), datetime.now(UTC).isoformat(timespec="seconds")],
                 )
-                con.execute("update datasets set rows = (select count(*) from " + table + ") where name = ?", [table])
+                con.execute(
+                    "update datasets set rows = (select count(*) from " + table + ") where name = ?", [table]
+                )
                 con.execute("commit")
             except Exception:
                 con.execute("rollback")

@@ -8,6 +8,7 @@ Every name a user or a source gives is resolved here, so the rest of critmin wor
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -46,8 +47,8 @@ class Commodity:
 
 
 def _read(name: str) -> list[dict[str, str]]:
-    with (VOCAB_DIR / name).open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+    text = (VOCAB_DIR / name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 def _key(name: str) -> str:

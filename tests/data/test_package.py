@@ -62,7 +62,9 @@ def test_country_rows_sum_to_world_total_within_usgs_rounding(built_store: Store
 
 def test_every_row_of_every_table_has_a_source(built_store: Store) -> None:
     for table in built_store.tables():
-        missing = built_store.query(f"select count(*) as n from {table} where coalesce(trim(source), '') = ''")
+        missing = built_store.query(
+            f"select count(*) as n from {table} where coalesce(trim(source), '') = ''"
+        )
         assert int(missing["n"].iloc[0]) == 0, table
 
 
@@ -77,7 +79,9 @@ def test_committed_package_equals_a_fresh_build(tmp_path: Path) -> None:
                 pd.read_parquet(tmp_path / res["path"]), pd.read_parquet(build.DATA_DIR / res["path"])
             )
         else:
-            assert (tmp_path / res["path"]).read_bytes() == (build.DATA_DIR / res["path"]).read_bytes(), res["name"]
+            assert (tmp_path / res["path"]).read_bytes() == (build.DATA_DIR / res["path"]).read_bytes(), res[
+                "name"
+            ]
 
 
 def test_datapackage_is_valid_frictionless() -> None:

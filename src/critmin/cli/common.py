@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import typer
@@ -16,7 +16,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """How a command prints a table."""
 
     table = "table"
@@ -56,7 +56,9 @@ def emit(frame: Any, fmt: OutputFormat, columns: list[str] | None = None, title:
         for col in sub.columns:
             table.add_column(str(col), overflow="fold")
         for row in records(sub):
-            table.add_row(*("" if v is None else f"{v:,.6g}" if isinstance(v, float) else str(v) for v in row.values()))
+            table.add_row(
+                *("" if v is None else f"{v:,.6g}" if isinstance(v, float) else str(v) for v in row.values())
+            )
         console.print(table)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -11,17 +11,28 @@ from critmin.cli.common import OutputFormat, console, emit, fail, progress_steps
 
 data_app = typer.Typer(help="List, show and rebuild the embedded data.", no_args_is_help=True)
 
-SHOW_JSON_FIELDS = ["commodity", "edition", "country", "iso3", "year", "value", "unit", "estimated", "note", "source"]
+SHOW_JSON_FIELDS = [
+    "commodity",
+    "edition",
+    "country",
+    "iso3",
+    "year",
+    "value",
+    "unit",
+    "estimated",
+    "note",
+    "source",
+]
 
 
-class What(str, Enum):
+class What(StrEnum):
     """Which USGS table ``data show`` prints."""
 
     production = "production"
     reserves = "reserves"
 
 
-class ProductionSource(str, Enum):
+class ProductionSource(StrEnum):
     """Which production dataset."""
 
     usgs = "usgs"
@@ -29,7 +40,9 @@ class ProductionSource(str, Enum):
 
 
 @data_app.command("list")
-def list_datasets(fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json")) -> None:
+def list_datasets(
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json"),
+) -> None:
     """Every dataset in the store with its edition, citation, URL and licence."""
     from critmin.query import sources
 
@@ -41,8 +54,12 @@ def show(
     commodity: str = typer.Argument(..., help="commodity id or name, e.g. rare-earths, gallium, Nd"),
     what: What = typer.Option(What.production, "--what", help="production or reserves"),
     year: list[int] | None = typer.Option(None, "--year", help="production year(s); repeat for several"),
-    edition: int | None = typer.Option(None, "--edition", help="USGS MCS edition (default: newest with the data)"),
-    source: ProductionSource = typer.Option(ProductionSource.usgs, "--source", help="usgs or wmd (production only)"),
+    edition: int | None = typer.Option(
+        None, "--edition", help="USGS MCS edition (default: newest with the data)"
+    ),
+    source: ProductionSource = typer.Option(
+        ProductionSource.usgs, "--source", help="usgs or wmd (production only)"
+    ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json"),
 ) -> None:
     """Production or reserves of a commodity by country, world total included (iso3 WLD)."""
@@ -57,14 +74,20 @@ def show(
         raise fail(str(exc)) from exc
     if frame.empty:
         raise fail(f"no {what.value} rows for {commodity} with these options")
-    title = f"{what.value} of {commodity}" + (f", USGS MCS {frame['edition'].iloc[0]}" if source is ProductionSource.usgs else "")
+    title = f"{what.value} of {commodity}" + (
+        f", USGS MCS {frame['edition'].iloc[0]}" if source is ProductionSource.usgs else ""
+    )
     emit(frame, fmt, columns=SHOW_JSON_FIELDS, title=title)
 
 
 @data_app.command("build")
 def build(
-    input_dir: Path | None = typer.Option(None, "--input", help="folder with the researched inputs (default ../shared/data)"),
-    out_dir: Path | None = typer.Option(None, "--out", help="where to write the package (default: the installed package)"),
+    input_dir: Path | None = typer.Option(
+        None, "--input", help="folder with the researched inputs (default ../shared/data)"
+    ),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="where to write the package (default: the installed package)"
+    ),
 ) -> None:
     """Regenerate the embedded data package deterministically from the researched inputs."""
     from critmin.data import build as builder

@@ -31,7 +31,9 @@ def info(fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="
     frame = store.info().drop(columns=["sources"])
     if fmt is OutputFormat.table:
         meta = store.meta()
-        console.print(f"store {store.path} (built {meta.get('built_at')}, critmin {meta.get('critmin_version')})")
+        console.print(
+            f"store {store.path} (built {meta.get('built_at')}, critmin {meta.get('critmin_version')})"
+        )
     emit(frame, fmt, title="datasets")
     imports = store.imports()
     if fmt is OutputFormat.table and not imports.empty:

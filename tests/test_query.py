@@ -1,0 +1,88 @@
+"""The public data API over the embedded store."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import critmin
+from critmin.query import NoDataError
+from critmin.store import Store
+
+
+def test_production_never_mixes_editions(built_store: Store) -> None:
+    frame = critmin.production("rare-earths")
+    assert frame["edition"].nunique() == 1
+    assert set(frame["year"]) == {2024, 2025}
+
+
+def test_production_picks_newest_edition_holding_the_year(built_store: Store) -> None:
+    frame = critmin.production("rare-earths", year=2023)
+    assert set(frame["edition"]) == {2025}
+
+
+def test_missing_edition_is_an_error_naming_editions(built_store: Store) -> None:
+    with pytest.raises(NoDataError, match=r"edition 2026 has no germanium"):
+        critmin.production("germanium", edition=2026)
+
+
+def test_withheld_values_stay_missing(built_store: Store) -> None:
+    ge = critmin.production("germanium", edition=2024)
+    assert ge["value"].isna().any()
+    assert ge.loc[ge["value"].isna(), "note"].str.len().gt(0).all()
+
+
+def test_wmd_production_series(built_store: Store) -> None:
+    wmd = critmin.production("rare-earths", source="wmd", country="China")
+    assert sorted(wmd["year"]) == list(range(2018, 2025))
+    assert wmd.set_index("year").loc[2024, "value"] == 270_000
+    assert wmd["source"].str.contains("World Mining Data").all()
+
+
+def test_trade_by_commodity_and_countries(built_store: Store) -> None:
+    flows = critmin.trade(commodity="rare-earths", year=2024, exporter="China", importer="Japan")
+    assert set(flows["hs"]) <= {"280530", "284610", "284690"}
+    assert (flows["exporter"] == "CHN").all() and (flows["importer"] == "JPN").all()
+    assert flows["value_kusd"].gt(0).all()
+    eu = critmin.trade(hs="284690", year=2024, importer="EU27")
+    assert set(eu["importer"]) <= set(critmin.vocab.eu27())
+    assert len(set(eu["importer"])) > 5
+
+
+def test_governance_mean_needs_all_six(built_store: Store) -> None:
+    wgi = critmin.governance(country=["China", "Myanmar"], year=2023).set_index("iso3")
+    six = wgi.loc["CHN", critmin.query.WGI_ESTIMATES]
+    assert wgi.loc["CHN", "mean_estimate"] == pytest.approx(six.mean())
+    assert wgi.loc["MMR", "political_stability"] < -1.5
+
+
+def test_stage_shares_with_china_in_magnets(built_store: Store) -> None:
+    magnets = critmin.stage_shares("rare-earths", stage="magnet")
+    assert (magnets["stage"] == "magnet").all()
+    assert magnets[magnets["iso3"] == "CHN"]["share_pct"].max() >= 80
+
+
+def test_events_for_rare_earths_include_element_measures(built_store: Store) -> None:
+    ev = critmin.events(commodity="rare-earths")
+    assert ev["commodity_ids"].str.contains("dysprosium").any()
+    assert ev["commodity_ids"].str.contains("rare-earths").any()
+    assert not ev["commodity_ids"].str.fullmatch("gallium;germanium").any()
+
+
+def test_events_as_of_drops_later_measures(built_store: Store) -> None:
+    early = critmin.events(commodity="rare-earths", as_of="2012-01-01")
+    assert (pd.to_datetime(early["announced"], format="mixed") <= "2012-01-01").all()
+    assert "in_force_on_as_of" in early
+    later = critmin.events(commodity="rare-earths", as_of="2026-11-28")
+    assert len(later) > len(early)
+
+
+def test_bad_as_of_date_is_named(built_store: Store) -> None:
+    with pytest.raises(ValueError, match="not an ISO date"):
+        critmin.events(as_of="yesterday-ish")
+
+
+def test_sources_cover_every_table(built_store: Store) -> None:
+    src = critmin.sources()
+    assert set(built_store.tables()) == set(src["name"])
+    assert src["citation"].str.len().gt(0).all()

@@ -1,0 +1,57 @@
+"""The DuckDB store: atomic build, transactional row replacement, bookkeeping."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from critmin.store import Store, StoreError, default_path, package_hash
+
+
+def _snapshot(store: Store, table: str) -> pd.DataFrame:
+    cols = store.columns(table)
+    return store.query(f"select * from {table} order by all").reset_index(drop=True)[cols]
+
+
+def test_default_path_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CRITMIN_DB", str(tmp_path / "x.duckdb"))
+    assert default_path() == tmp_path / "x.duckdb"
+
+
+def test_build_records_editions_and_package_hash(built_store: Store) -> None:
+    info = built_store.info().set_index("name")
+    assert info.loc["usgs_mcs", "editions"] == "2024;2025;2026"
+    assert info.loc["baci_trade", "rows"] > 700_000
+    assert built_store.meta()["package_hash"] == package_hash()
+
+
+def test_replace_rows_swaps_one_partition(fresh_store: Store) -> None:
+    before = fresh_store.query("select * from wgi where year = 2023")
+    changed = before.copy()
+    changed["political_stability"] = 0.5
+    fresh_store.replace_rows("wgi", changed, by=["year"], origin="test")
+    after = fresh_store.query("select * from wgi where year = 2023")
+    assert len(after) == len(before)
+    assert (after["political_stability"] == 0.5).all()
+    assert len(fresh_store.query("select * from wgi where year = 2022")) > 200
+    assert fresh_store.imports()["origin"].tolist() == ["test"]
+
+
+def test_failed_replace_leaves_the_store_unchanged(fresh_store: Store) -> None:
+    before = _snapshot(fresh_store, "wgi")
+    bad = fresh_store.query("select * from wgi where year = 2023")
+    bad["year"] = "not a year"  # the insert fails after the delete ran inside the transaction
+    with pytest.raises(Exception, match=r"(?i)conver|cast"):
+        fresh_store.replace_rows("wgi", bad, by=["iso3"], origin="bad")
+    pd.testing.assert_frame_equal(_snapshot(fresh_store, "wgi"), before)
+    assert fresh_store.imports().empty
+
+
+def test_replace_rows_rejects_wrong_columns(fresh_store: Store) -> None:
+    with pytest.raises(StoreError, match="must have columns"):
+        fresh_store.replace_rows("wgi", pd.DataFrame({"iso3": ["CHN"]}), by=["iso3"], origin="x")
+
+
+def test_unknown_table_is_named(built_store: Store) -> None:
+    with pytest.raises(StoreError, match="no table 'nope'"):
+        built_store.columns("nope")
