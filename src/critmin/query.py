@@ -320,7 +320,7 @@ def events(
 ) -> pd.DataFrame:
     """Export-control events; ``commodity`` matches the commodity, its members and its groups.
 
-    With ``as_of``, rows after that date are dropped and ``in_force_on_as_of`` says whether the measure had
+    With ``as_of``, rows first dated (announced or effective) after that date, or undated, are dropped and ``in_force_on_as_of`` says whether the measure had
     started by then and is ``in_force`` by the registry's latest status (the registry holds no end dates).
     """
     clauses: list[str] = []
@@ -339,8 +339,9 @@ def events(
     df = df.assign(start=start.dt.date)
     if as_of is not None:
         day = parse_date(as_of)
-        announced = pd.to_datetime(df["announced"], format="mixed", errors="coerce").dt.date
-        df = df[announced.isna() | (announced <= day) | (df["start"] <= day)]
+        announced = pd.to_datetime(df["announced"], format="mixed", errors="coerce")
+        first = pd.concat([announced, start], axis=1).min(axis=1).dt.date
+        df = df[first <= day]
         df = df.assign(in_force_on_as_of=(df["start"] <= day) & (df["status"] == "in_force"))
     return df.reset_index(drop=True)
 

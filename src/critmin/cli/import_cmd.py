@@ -48,7 +48,7 @@ def usgs_mcs(files: list[Path] = FILES) -> None:
     """
     from critmin.data.importers import read_usgs_mcs
 
-    _apply("usgs_mcs", ["commodity", "product", "edition"], files, read_usgs_mcs)
+    _apply("usgs_mcs", ["commodity", "product", "edition"], files, lambda p: read_usgs_mcs(p, unknown_commodities="skip"))
 
 
 @import_app.command("baci")
