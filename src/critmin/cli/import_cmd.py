@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from critmin.cli.common import console, fail
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 import_app = typer.Typer(
     help="Import official data files into the store (USGS MCS, CEPII BACI, World Bank WGI)."
@@ -16,7 +20,7 @@ import_app = typer.Typer(
 FILES = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="files in the official format")
 
 
-def _apply(table: str, by: list[str], files: list[Path], parse: Callable[[Path], object]) -> None:
+def _apply(table: str, by: list[str], files: list[Path], parse: Callable[[Path], pd.DataFrame]) -> None:
     """Parse every file first (any error stops before the store is touched), then replace rows at once."""
     import pandas as pd
 
@@ -48,7 +52,12 @@ def usgs_mcs(files: list[Path] = FILES) -> None:
     """
     from critmin.data.importers import read_usgs_mcs
 
-    _apply("usgs_mcs", ["commodity", "product", "edition"], files, lambda p: read_usgs_mcs(p, unknown_commodities="skip"))
+    _apply(
+        "usgs_mcs",
+        ["commodity", "product", "edition"],
+        files,
+        lambda p: read_usgs_mcs(p, unknown_commodities="skip"),
+    )
 
 
 @import_app.command("baci")

@@ -354,6 +354,14 @@ def _parse_2024(
     years = sorted(y for _, y, _, _ in prod_cols)
     if len(set(years)) != len(years):
         raise f.err(1, None, f"production years repeat: {years}")
+    expected = [edition - 2, edition - 1]  # an MCS edition reports the two years before it
+    if years != expected:
+        missing = ", ".join(f"Prod_{prod_unit}_{y}" for y in expected if y not in years)
+        raise f.err(
+            1,
+            missing or None,
+            f"MCS {edition} world tables have production columns for {expected}, found {years}",
+        )
 
     records: list[_Record] = []
     for line, cells in f.rows:
@@ -435,6 +443,12 @@ def _parse_2025(f: _File, unknown: Literal["raise", "skip"]) -> tuple[list[_Reco
     col_pnote = _find(h, r"prod_notes?")
     col_rnote = _find(h, r"reserves?_notes?")
     edition = _edition(f, cols["SOURCE"])
+    if years != [edition - 2, edition - 1]:  # an MCS edition reports the two years before it
+        raise f.err(
+            1,
+            None,
+            f"MCS {edition} world data has production columns for {[edition - 2, edition - 1]}, found {years}",
+        )
 
     # reserves published in thousand metric tons (molybdenum, vanadium): said in a note on some row
     kt_reserves: set[str] = set()
