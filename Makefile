@@ -20,7 +20,6 @@ $(STAMP): pyproject.toml
 	touch $@ $(RUN_STAMP)
 
 demo: $(RUN_STAMP)
-	$(BIN)/critmin db build
 	$(BIN)/critmin brief rare-earths --out out/rare-earths-brief.html
 
 lint: $(STAMP)

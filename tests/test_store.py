@@ -55,3 +55,27 @@ def test_replace_rows_rejects_wrong_columns(fresh_store: Store) -> None:
 def test_unknown_table_is_named(built_store: Store) -> None:
     with pytest.raises(StoreError, match="no table 'nope'"):
         built_store.columns("nope")
+
+
+def _set_hash(store: Store, value: str) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(store.path))
+    con.execute("update meta set value = ? where key = 'package_hash'", [value])
+    con.close()
+
+
+def test_store_from_an_older_package_is_rebuilt(fresh_store: Store) -> None:
+    _set_hash(fresh_store, "older")
+    assert not fresh_store.is_current()
+    fresh_store.ensure()
+    assert fresh_store.is_current()
+    assert fresh_store.meta()["package_hash"] == package_hash()
+
+
+def test_store_with_user_imports_is_kept_across_package_changes(fresh_store: Store) -> None:
+    rows = fresh_store.query("select * from wgi where year = 2023")
+    fresh_store.replace_rows("wgi", rows, by=["year"], origin="user file")
+    _set_hash(fresh_store, "older")
+    fresh_store.ensure()
+    assert fresh_store.imports()["origin"].tolist() == ["user file"]

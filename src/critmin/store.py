@@ -75,9 +75,24 @@ class Store:
         finally:
             con.close()
 
-    def ensure(self, progress: Callable[[str], None] | None = None) -> None:
-        """Build the store from the embedded package if the file does not exist yet."""
+    def is_current(self) -> bool:
+        """True if the store file exists and was built from the embedded package as it is now."""
         if not self.exists():
+            return False
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            row = con.execute("select value from meta where key = 'package_hash'").fetchone()
+            imported = con.execute("select count(*) from imports").fetchone()
+        except duckdb.Error:
+            return False
+        finally:
+            con.close()
+        # a store holding user imports is kept even when the package changed: `critmin db build` resets it
+        return bool(imported and imported[0]) or (row is not None and row[0] == package_hash())
+
+    def ensure(self, progress: Callable[[str], None] | None = None) -> None:
+        """Build the store from the embedded package if it is missing or was built from an older package."""
+        if not self.is_current():
             self.build_from_package(progress=progress)
 
     def build_from_package(self, progress: Callable[[str], None] | None = None) -> None:

@@ -87,3 +87,14 @@ def progress_steps(description: str, total: int) -> Iterator[Callable[[str], Non
             bar.update(task, advance=1, description=f"{description}: {name}")
 
         yield step
+
+
+def ensure_store() -> None:
+    """Build the store on first use (or after an upgrade of the embedded data), with a progress bar."""
+    from critmin.store import Store, package_descriptor
+
+    store = Store.open()
+    if store.is_current():
+        return
+    with progress_steps("building store (first use)", len(package_descriptor()["resources"])) as step:
+        store.ensure(progress=step)

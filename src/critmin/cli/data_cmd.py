@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from critmin.cli.common import OutputFormat, console, emit, fail, progress_steps
+from critmin.cli.common import OutputFormat, console, emit, ensure_store, fail, progress_steps
 
 data_app = typer.Typer(help="List, show and rebuild the embedded data.", no_args_is_help=True)
 
@@ -46,6 +46,7 @@ def list_datasets(
     """Every dataset in the store with its edition, citation, URL and licence."""
     from critmin.query import sources
 
+    ensure_store()
     emit(sources(), fmt, title="critmin datasets")
 
 
@@ -65,6 +66,7 @@ def show(
     """Production or reserves of a commodity by country, world total included (iso3 WLD)."""
     from critmin import query, vocab
 
+    ensure_store()
     try:
         if what is What.reserves:
             frame = query.reserves(commodity, edition=edition)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from critmin.cli.common import console, fail
+from critmin.cli.common import console, ensure_store, fail
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +35,7 @@ def _apply(table: str, by: list[str], files: list[Path], parse: Callable[[Path],
         except (ImportFormatError, UnknownNameError) as exc:
             raise fail(f"{exc}; nothing was imported") from exc
     frame = pd.concat(frames, ignore_index=True)
+    ensure_store()
     store = Store.open()
     columns = store.columns(table)
     try:
