@@ -36,8 +36,10 @@ from critmin.report import charts
 
 log = logging.getLogger(__name__)
 
-#: order of the USGS editions tried when drawing the trend (older editions first)
+#: first USGS edition tried when the data API cannot list the editions it holds
 _FIRST_EDITION = 2020
+#: number of exporters/importers shown in the trade charts
+TOP_TRADERS = 10
 
 _DATASET_LABELS = {
     "usgs_mcs": "USGS Mineral Commodity Summaries",
@@ -60,9 +62,13 @@ class Figure:
     caption: str
     sources: list[str] = field(default_factory=list)
 
-    def spec(self) -> dict[str, Any]:
-        """The Vega-Lite specification (JSON-able dict)."""
-        spec: dict[str, Any] = self.chart.to_dict()
+    def spec(self, validate: bool = False) -> dict[str, Any]:
+        """The Vega-Lite specification (JSON-able dict).
+
+        Schema validation costs about 0.1 s per chart, so it is off when writing the page; the tests
+        validate every chart of the brief (``validate=True``).
+        """
+        spec: dict[str, Any] = self.chart.to_dict(validate=validate)
         return spec
 
 
@@ -77,6 +83,8 @@ class Table:
     links: dict[tuple[int, int], str] = field(default_factory=dict)
     #: CSS class per column ("nowrap", "narrow", "wide", "num"); missing entries get none
     classes: list[str] = field(default_factory=list)
+    #: narrow tables are not stretched to the page width
+    compact: bool = False
 
     def css(self, column: int) -> str:
         """The CSS class of ``column`` ("" if none)."""
@@ -269,11 +277,23 @@ def _reserves_section(api: Any, cid: str, name: str, edition: int | None, facts:
     return sec
 
 
-def _editions(api: Any, cid: str, last: int) -> dict[int, pd.DataFrame]:
-    """USGS production per edition (each edition separately; editions are never mixed)."""
+def _editions(api: Any, cid: str, last: int, current: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    """USGS production per edition, oldest first (each edition separately; editions are never mixed).
+
+    Uses ``api.usgs_editions`` when the API has it (else tries every edition up to ``last + 1``) and
+    reuses ``current`` (the edition already fetched) instead of querying it again.
+    """
+    lister = getattr(api, "usgs_editions", None)
+    try:
+        editions = sorted(int(e) for e in lister(cid)) if callable(lister) else None
+    except (LookupError, ValueError):
+        editions = None
+    if editions is None:
+        editions = list(range(_FIRST_EDITION, last + 2))
+    have = int(current["edition"].dropna().iloc[0]) if not _empty(current) else None
     out: dict[int, pd.DataFrame] = {}
-    for ed in range(_FIRST_EDITION, last + 2):
-        df = _call(api.production, cid, edition=ed)
+    for ed in editions:
+        df = current if ed == have else _call(api.production, cid, edition=ed)
         if not _empty(df) and "edition" in df and (df["edition"].astype(int) == ed).all():
             out[ed] = df
     return out
@@ -382,7 +402,7 @@ def _trend_frame(
     """Rows (panel, year, value, unit, source_label, source) for the trend small multiples."""
     frames: list[pd.DataFrame] = []
     last = max(as_of.year, int(edition or 0))
-    for ed, df in _editions(api, cid, last).items():
+    for ed, df in _editions(api, cid, last, current).items():
         df = _with_names(df.dropna(subset=["value"]))
         if unit and str(df["unit"].dropna().iloc[0]) != unit:
             converted = _convert(df["value"], str(df["unit"].dropna().iloc[0]), unit)
@@ -414,7 +434,7 @@ def _trend_frame(
             unit = unit or w_unit
     if not frames:
         return None
-    allrows = pd.concat(frames, ignore_index=True)
+    allrows = pd.concat([f.dropna(axis=1, how="all") for f in frames], ignore_index=True)
     allrows = allrows[allrows["iso3"].notna()]
     # panels: the five largest producers of the newest data, then the world
     rank_src = current.dropna(subset=["value"]) if not _empty(current) else allrows
@@ -579,14 +599,15 @@ def _trade_section(
     total = float(now["value_kusd"].sum())
     sec.intro.append(
         f"World trade in HS {', '.join(sorted(df['hs'].unique()))} was {charts.format_usd_kusd(total)} in"
-        f" {year} ({label}; values FOB as reconciled by BACI)."
+        f" {year}, the latest year with data ({label}; values FOB as reconciled by BACI)."
     )
     for side in ("exporter", "importer"):
         agg = now.groupby([side, "hs"])["value_kusd"].sum().reset_index()
         agg.columns = pd.Index(["iso3", "hs", "value_kusd"])
+        totals = agg.groupby("iso3")["value_kusd"].sum().sort_values(ascending=False)
+        agg = agg[agg["iso3"].isin(totals.index[:TOP_TRADERS])].copy()  # name only what is shown
         agg["country"] = agg["iso3"].map(_country)
         agg["hs_label"] = agg["hs"].map(labels)
-        totals = agg.groupby("iso3")["value_kusd"].sum().sort_values(ascending=False)
         top_iso = str(totals.index[0])
         sec.intro.append(
             f"Largest {side} in {year}: {_country(top_iso)} with {charts.format_usd_kusd(float(totals.iloc[0]))}"
@@ -595,7 +616,9 @@ def _trade_section(
         sec.figures.append(
             Figure(
                 f"trade-top-{side}s",
-                charts.trade_top_chart(agg, side=side, commodity_name=name, year=year, source_label=label),
+                charts.trade_top_chart(
+                    agg, side=side, commodity_name=name, year=year, source_label=label, top=TOP_TRADERS
+                ),
                 f"The ten largest {side}s of HS {', '.join(labels)} in {year}, by value, split by product.",
                 _unique_sources(now),
             )
@@ -641,6 +664,7 @@ def _trade_section(
                 ["Supplier", "Import value", "Share"],
                 rows,
                 classes=["", "num", "num"],
+                compact=True,
                 caption=f"{importer_name}'s largest suppliers in {year} (total {charts.format_usd_kusd(tot)}).",
                 source=label,
             )
@@ -674,23 +698,31 @@ def _event_date(row: pd.Series) -> str | None:
 
 def _events_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[Fact]) -> Section:
     sec = Section("controls", "Export controls")
-    df = _call(api.events, commodity=cid, as_of=as_of.isoformat())
+    df = _call(api.events, commodity=cid)
     if df.empty:
         sec.empty = f"No export controls or related measures affecting {name.lower()} in the registry."
         return sec
     label = "critmin export-control registry"
+    on_day = _call(api.events, commodity=cid, as_of=as_of.isoformat())
+    flags = on_day.get("in_force_on_as_of", pd.Series(False, index=on_day.index)).fillna(False).astype(bool)
+    in_force_ids = set(on_day.loc[flags, "event_id"]) if len(on_day) else set()
     df = df.copy()
     df["country"] = [_country(i, c) for i, c in zip(df["iso3"], df["country"], strict=True)]
-    in_force = df.get("in_force_on_as_of", pd.Series(False, index=df.index)).fillna(False).astype(bool)
-    df["in_force"] = in_force
+    df["in_force"] = df["event_id"].isin(in_force_ids)
     df["date"] = [_event_date(row) for _, row in df.iterrows()]
     active = df[df["in_force"]].sort_values("date", ascending=False)
+    known = len(on_day)
     sec.intro.append(
-        f"{len(active)} of the {len(df)} measures in the registry that affect {name.lower()} are in force on"
-        f" {as_of.isoformat()}."
+        f"{len(active)} of the {known} measures affecting {name.lower()} that the registry knows of by"
+        f" {as_of.isoformat()} are in force on that date (the registry holds {len(df)} in all, up to its"
+        " latest information)."
     )
     facts.append(
-        Fact(f"Measures in force on {as_of.isoformat()}", str(len(active)), f"of {len(df)} · {label}")
+        Fact(
+            f"Measures in force on {as_of.isoformat()}",
+            str(len(active)),
+            f"of {known} announced by then · {label}",
+        )
     )
     if len(active):
         rows, links = [], {}
@@ -734,7 +766,7 @@ def _events_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[F
                     source_label=label,
                 ),
                 "All measures in the registry affecting this commodity, at their effective date (else the"
-                " announcement date). Hover a dot for the summary.",
+                " announcement date), including those after the as-of date. Hover a dot for the summary.",
                 _unique_sources(dated) or list(dict.fromkeys(str(u) for u in dated["source_url"].dropna())),
             )
         )
@@ -819,22 +851,27 @@ def _sources_section(api: Any, brief_sections: list[Section]) -> Section:
     shown = df[df["name"].isin(used)] if used and df["name"].isin(used).any() else df
     rows, links = [], {}
     for i, r in enumerate(shown.to_dict("records")):
+        url = str(r.get("url", "") or "")
+        citation = str(r.get("citation", "") or "")
+        if url and not url.startswith("http"):
+            citation += f" (documentation: {url})"
         rows.append(
             [
                 str(r.get("title", "")),
                 str(r.get("edition", "") or ""),
-                str(r.get("citation", "")),
-                str(r.get("url", "") or ""),
+                citation,
                 str(r.get("licence", "") or "not stated"),
             ]
         )
-        if str(r.get("url", "")).startswith("http"):
-            links[(i, 3)] = str(r["url"])
+        if url.startswith("http"):
+            links[(i, 2)] = url
     sec.tables.append(
         Table(
-            ["Dataset", "Edition", "Citation", "Link", "Licence"],
+            ["Dataset", "Edition", "Citation", "Licence"],
             rows,
-            caption="Every dataset used in this brief, with its edition (from critmin.sources()).",
+            caption="Every dataset used in this brief, with its edition and licence (from critmin.sources()).",
+            links=links,
+            classes=["", "nowrap", "wide", ""],
         )
     )
     n = len({src for s in brief_sections for f in s.figures for src in f.sources})

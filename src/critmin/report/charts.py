@@ -63,11 +63,16 @@ WIDTH = 620
 
 
 def _config(chart: Any) -> Any:
-    """Apply the brief's common look (fonts, muted axes, no chart border)."""
-    return (
-        chart.configure(font=FONT, background="white")
-        .configure_view(stroke=None)
-        .configure_axis(
+    """Apply the brief's common look (fonts, muted axes, no chart border) to a top-level chart.
+
+    The configuration is assigned in place (``chart.configure_*`` would copy the whole chart once per
+    call, which costs more than building it).
+    """
+    chart.config = alt.Config(
+        font=FONT,
+        background="white",
+        view=alt.ViewConfig(stroke=None),
+        axis=alt.AxisConfig(
             labelColor=MUTED,
             titleColor=MUTED,
             labelFontSize=11,
@@ -76,11 +81,11 @@ def _config(chart: Any) -> Any:
             gridColor="#e8ecf0",
             domainColor="#c9d1d9",
             tickColor="#c9d1d9",
-        )
-        .configure_legend(
+        ),
+        legend=alt.LegendConfig(
             labelColor=INK, titleColor=MUTED, labelFontSize=11, titleFontSize=11, orient="bottom"
-        )
-        .configure_title(
+        ),
+        title=alt.TitleConfig(
             anchor="start",
             color=INK,
             fontSize=15,
@@ -88,8 +93,9 @@ def _config(chart: Any) -> Any:
             subtitleColor=MUTED,
             subtitleFontSize=11,
             offset=12,
-        )
+        ),
     )
+    return chart
 
 
 def _title(text: str, *subtitle: str) -> alt.TitleParams:
@@ -734,6 +740,7 @@ def events_timeline_chart(events: pd.DataFrame, *, commodity_name: str, as_of: s
     df["date"] = df["date"].dt.strftime("%Y-%m-%d")
     x_scale = alt.Scale(domain=[start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")])
     color_scale = alt.Scale(domain=labels, range=colors)
+    legend = alt.Legend(columns=3, symbolStrokeWidth=2)
     fields = [
         "event_id",
         "date",
@@ -756,15 +763,10 @@ def events_timeline_chart(events: pd.DataFrame, *, commodity_name: str, as_of: s
             ),
             y=alt.Y("country:N", sort=countries, title=None, axis=alt.Axis(labelLimit=140, labelColor=INK)),
             yOffset=alt.YOffset("measure_label:N", scale=alt.Scale(domain=labels, paddingOuter=0.5)),
-            color=alt.Color(
-                "measure_label:N",
-                title="Measure",
-                scale=color_scale,
-                legend=alt.Legend(columns=3, symbolStrokeWidth=2),
-            ),
+            color=alt.Color("measure_label:N", title="Measure", scale=color_scale, legend=legend),
             fill=alt.condition(
                 alt.datum.in_force_label != "not in force",
-                alt.Fill("measure_label:N", scale=color_scale, legend=None),
+                alt.Fill("measure_label:N", title="Measure", scale=color_scale, legend=legend),
                 alt.value("white"),
             ),
             tooltip=[

@@ -1,0 +1,214 @@
+"""build_brief / write_brief: sections, empty-section messages, offline HTML, PNG export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from critmin.report import brief as brief_mod
+from critmin.report.brief import Brief, build_brief, select_stage_shares, write_brief
+
+SECTION_IDS = ["reserves", "production", "stages", "trade", "controls", "risk", "sources"]
+
+
+def _section(b: Brief, sid: str) -> brief_mod.Section:
+    return next(s for s in b.sections if s.id == sid)
+
+
+def _facts(b: Brief) -> dict[str, str]:
+    return {f.label: f.value for f in b.facts}
+
+
+# --- with a stand-in API -------------------------------------------------------------------------------
+def test_build_brief_sections_and_figures(fake_api: Any) -> None:
+    b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api)
+    assert [s.id for s in b.sections] == SECTION_IDS
+    names = [f.name for f in b.figures]
+    assert names == [
+        "reserves",
+        "production",
+        "production-trend",
+        "stage-shares",
+        "trade-top-exporters",
+        "trade-top-importers",
+        "importer-sources",
+        "controls-timeline",
+    ]
+    assert b.edition == 2025
+    assert b.as_of == dt.date(2025, 6, 1)
+    assert b.importer_name == "United States"
+    facts = _facts(b)
+    assert facts["China's share of reserves"] == "49%"
+    assert facts["China's share of mine production"] == "69%"
+    assert facts["Measures in force on 2025-06-01"] == "2"
+    # every figure carries its source, both in the chart subtitle and as the rows' source strings
+    for fig in b.figures:
+        assert fig.sources, fig.name
+        subtitle = " ".join(fig.spec(validate=True)["title"]["subtitle"])
+        assert "Source" in subtitle, fig.name
+
+
+def test_country_names_come_from_the_vocabulary(fake_api: Any) -> None:
+    b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api)
+    text = json.dumps(_section(b, "production").figures[0].spec())
+    assert "Myanmar" in text and "Burma" not in text
+
+
+def test_stage_section_picks_latest_year_per_stage_and_skips_projections(fake_api: Any) -> None:
+    b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api)
+    table = _section(b, "stages").tables[0]
+    by_stage = {row[0]: row for row in table.rows}
+    assert list(by_stage) == ["Mining", "Separation/refining", "Magnets"]
+    assert by_stage["Mining"][2] == "2024"
+    assert by_stage["Separation/refining"][2] == "2023"  # the 2030 projection is not used
+    assert by_stage["Separation/refining"][5] == f"≥ {92**2 + 5**2:,}"
+    assert by_stage["Mining"][5] == f"{68.5**2 + 11.4**2:,.0f}"
+
+
+def test_select_stage_shares_reports_competing_same_year_figures() -> None:
+    shares = pd.DataFrame(
+        {
+            "stage": ["anode", "anode", "mining"],
+            "stage_detail": ["anode (report A)", "anode (report B)", "mining"],
+            "country": ["China"] * 3,
+            "iso3": ["CHN"] * 3,
+            "share_pct": [90.0, 99.0, 77.0],
+            "year": [2024, 2024, 2023],
+            "source": ["IEA GCMO 2025 as reported by a", "IEA GCMO 2025 as reported by b", "USGS"],
+        }
+    )
+    chosen, notes = select_stage_shares(shares, 2025)
+    assert sorted(chosen["stage"]) == ["anode", "mining"]
+    assert len(notes) == 1 and "China 90%" in notes[0]
+    chosen_early, _ = select_stage_shares(shares, 2023)
+    assert list(chosen_early["stage"]) == ["mining"]
+
+
+def test_sections_without_data_say_so(make_api: Any) -> None:
+    b = build_brief("rare-earths", as_of="2025-06-01", api=make_api(with_reserves=False, with_trade=False))
+    assert _section(b, "reserves").empty == "No USGS reserves data for rare earths."
+    assert "No BACI trade data for rare earths" in str(_section(b, "trade").empty)
+    assert not _section(b, "reserves").figures
+
+
+def test_gallium_has_no_hs_code_and_says_so(fake_api: Any) -> None:
+    b = build_brief("gallium", as_of="2025-06-01", api=fake_api)
+    assert "No HS92 code isolates gallium" in str(_section(b, "trade").empty)
+
+
+def test_risk_hook_shows_what_critmin_risk_summary_returns(
+    fake_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import critmin.risk
+
+    seen: dict[str, Any] = {}
+
+    def summary(commodity: str, importer: str | None = None) -> pd.DataFrame:
+        seen.update(commodity=commodity, importer=importer)
+        return pd.DataFrame({"method": ["HHI"], "value": [4924.0]})
+
+    monkeypatch.setattr(critmin.risk, "summary", summary, raising=False)
+    b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api)
+    risk = _section(b, "risk")
+    assert seen == {"commodity": "rare-earths", "importer": "USA"}
+    assert risk.empty is None
+    assert risk.tables[0].rows == [["HHI", "4,924"]]
+
+
+def test_unknown_commodity_suggests_names(fake_api: Any) -> None:
+    from critmin.vocab import UnknownNameError
+
+    with pytest.raises(UnknownNameError) as info:
+        build_brief("galium", api=fake_api)
+    assert "gallium" in info.value.suggestions
+
+
+def test_write_brief_is_self_contained(fake_api: Any, tmp_path: Path) -> None:
+    b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api)
+    out = tmp_path / "deep" / "brief.html"
+    written = write_brief(b, out)
+    assert written == [out]
+    text = out.read_text(encoding="utf-8")
+    # no external resources in the markup (script bodies removed: the Vega bundle mentions <img src=)
+    markup = re.sub(r"(<script[^>]*>).*?(</script>)", r"\1\2", text, flags=re.S | re.I)
+    assert not re.search(r"<(script|img|iframe|source|video|audio)[^>]+src=", markup, re.I)
+    assert not re.search(r"<link[^>]+href=", markup, re.I)
+    assert "@import" not in markup and "url(" not in markup
+    assert "window.vegaEmbed" in text  # the inlined bundle
+    for fig in b.figures:
+        assert f'id="chart-{fig.name}"' in text
+    # the specs are embedded as JSON and parse back
+    m = re.search(r'<script type="application/json" id="critmin-specs">(.*?)</script>', text, re.S)
+    assert m is not None
+    specs = json.loads(m.group(1))
+    assert list(specs) == [f.name for f in b.figures]
+    # sections without data stay, with their message
+    import html
+
+    for sec in b.sections:
+        assert f'id="{sec.id}"' in text
+        if sec.empty:
+            assert html.escape(sec.empty) in text
+
+
+def test_write_brief_escapes_text(fake_api: Any, tmp_path: Path) -> None:
+    b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api)
+    b.sections[0].notes.append("<script>alert(1)</script>")
+    text = (write_brief(b, tmp_path / "b.html")[0]).read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_write_brief_png(fake_api: Any, tmp_path: Path) -> None:
+    b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api)
+    written = write_brief(b, tmp_path / "b.html", tmp_path / "png")
+    pngs = written[1:]
+    assert [p.name for p in pngs] == [f"rare-earths-{f.name}.png" for f in b.figures]
+    for p in pngs:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert p.stat().st_size > 5_000
+
+
+def test_script_safe_escapes_closing_tags() -> None:
+    assert "</script" not in brief_mod._script_safe('x = "</script><b>";')
+
+
+# --- against the real store ----------------------------------------------------------------------------
+@pytest.mark.usefixtures("built_store")
+def test_rare_earth_brief_from_the_store_mcs2025() -> None:
+    b = build_brief("rare-earths", edition=2025, as_of="2025-06-01")
+    facts = _facts(b)
+    # MCS 2025: reserves China 44 Mt of >90 Mt; 2024 production China 270,000 of 390,000 t REO
+    assert facts["China's share of reserves"] == "49%"
+    assert facts["China's share of mine production"] == "69%"
+    assert "270,000 t REO of 390,000 t REO" in next(f.detail for f in b.facts if "mine production" in f.label)
+    assert all(s.empty is None for s in b.sections if s.id not in {"risk"})
+    assert len(b.figures) >= 8
+    for fig in b.figures:
+        fig.spec(validate=True)  # valid Vega-Lite
+    trade = _section(b, "trade")
+    assert any("Largest exporter in 2024" in p for p in trade.intro)
+
+
+@pytest.mark.usefixtures("built_store")
+@pytest.mark.parametrize("commodity", ["gallium", "germanium", "graphite", "antimony", "tungsten"])
+def test_other_commodities_build_and_render(commodity: str, tmp_path: Path) -> None:
+    b = build_brief(commodity, as_of="2025-06-01")
+    for sec in b.sections:
+        assert sec.figures or sec.tables or sec.empty, sec.id
+    for fig in b.figures:
+        fig.spec(validate=True)  # valid Vega-Lite
+    out = write_brief(b, tmp_path / f"{commodity}.html")[0]
+    assert out.stat().st_size > 100_000
+
+
+@pytest.mark.usefixtures("built_store")
+def test_germanium_brief_says_what_is_missing() -> None:
+    b = build_brief("germanium", as_of="2025-06-01")
+    assert _section(b, "reserves").empty == "No USGS reserves data for germanium."
