@@ -214,3 +214,35 @@ def country_name(iso3: str) -> str:
         return "EU27"
     name = _converter().convert(iso3, src="ISO3", to="name_short", not_found=None)
     return name if isinstance(name, str) and name else iso3
+
+
+# --- units -------------------------------------------------------------------------------------------
+
+
+@cache
+def _units() -> dict[str, tuple[str, float]]:
+    """Alias (normalised) → (unit id, kilograms per unit), from ``units.csv``."""
+    out: dict[str, tuple[str, float]] = {}
+    for row in _read("units.csv"):
+        for alias in (row["id"], *row["aliases"].split(";")):
+            out[_key(alias)] = (row["id"], float(row["kg_per_unit"]))
+    return out
+
+
+def resolve_unit(name: str) -> str:
+    """Unit id (``kg``, ``t``, ``kt``) for a unit word as sources print it (``"metric tons"`` → ``t``)."""
+    found = _units().get(_key(name))
+    if found is None:
+        raise UnknownNameError("unit", name, _suggest(name, sorted({u for u, _ in _units().values()})))
+    return found[0]
+
+
+def kg_per_unit(unit: str) -> float:
+    """Kilograms in one ``unit`` (the mass part of units such as ``t REO``)."""
+    return _units()[_key(resolve_unit(unit.split()[0]))][1]
+
+
+@cache
+def usgs_units() -> dict[str, str]:
+    """Commodity id → the unit in which USGS MCS publishes it (``rare-earths`` → ``t REO``)."""
+    return {r["commodity"]: r["unit"] for (ds, _), r in source_names().items() if ds == "usgs_mcs"}

@@ -71,37 +71,6 @@ CHAPTER_CODES = {
     "vanad": "Vanadium",
 }
 
-# Unit in which USGS publishes each commodity (critmin unit: base mass unit plus the basis of the figure).
-# A file whose unit differs is refused rather than silently mis-scaled.
-EXPECTED_UNITS = {
-    "rare-earths": "t REO",
-    "gallium": "kg",
-    "germanium": "kg",
-    "graphite": "t",
-    "antimony": "t",
-    "tungsten": "t",
-    "lithium": "t",
-    "cobalt": "t",
-    "nickel": "t",
-    "tin": "t",
-    "tantalum": "t",
-    "niobium": "t",
-    "vanadium": "t",
-    "molybdenum": "t",
-    "manganese": "kt",
-    "chromium": "kt",
-    "fluorspar": "kt",
-    "magnesium": "kt",
-    "indium": "t",
-    "bismuth": "t",
-    "tellurium": "t",
-    "platinum": "kg",
-    "palladium": "kg",
-    "platinum-group-metals": "kg",
-    "silicon": "kt",
-    "titanium": "kt TiO2",
-}
-
 # Commodities for which USGS publishes no reserves; a number in the reserves column of such a table is
 # something else (capacity in the MCS 2025 indium and magnesium rows) and is not stored as reserves.
 # Platinum and palladium reserves are published for all PGMs combined and go to platinum-group-metals rows.
@@ -115,20 +84,6 @@ KNOWN_UNIT_LABEL_ERRORS = {
         "data release gives UNIT_MEAS 'metric tons'; values are kt TiO2 as in the MCS 2024 and 2026 releases",
     ),
 }
-
-UNIT_WORDS = {
-    "metric tons": "t",
-    "metric ton": "t",
-    "tonnes": "t",
-    "t": "t",
-    "thousand metric tons": "kt",
-    "thousand tonnes": "kt",
-    "kt": "kt",
-    "kilograms": "kg",
-    "kilogram": "kg",
-    "kg": "kg",
-}
-KG_PER_UNIT = {"kg": 1, "t": 1_000, "kt": 1_000_000}
 
 SYMBOL_TEXT = {
     "—": "— (zero)",
@@ -323,20 +278,20 @@ def _parse_2024(
 
     tokens = {t for *_, t in prod_cols}
     for i, _, _, t in prod_cols:
-        if t not in KG_PER_UNIT:
+        if not _is_mass_unit(t):
             raise f.err(1, f.header[i], f"unit {t!r} in the field name is not one of t, kt, kg")
     if len(tokens) > 1:
         raise f.err(1, f.header[prod_cols[-1][0]], f"production columns mix units {sorted(tokens)}")
     prod_unit = prod_cols[0][3]
     factor = 1.0
     if res_col is not None:
-        if res_unit_token not in KG_PER_UNIT:
+        if not _is_mass_unit(res_unit_token):
             raise f.err(
                 1,
                 f.header[res_col],
                 f"reserves unit {res_unit_token!r} cannot be converted to the production unit {prod_unit!r}",
             )
-        factor = KG_PER_UNIT[res_unit_token] / KG_PER_UNIT[prod_unit]
+        factor = vocab.kg_per_unit(res_unit_token) / vocab.kg_per_unit(prod_unit)
 
     chapter = _chapter_2024(f, commodity)
     if chapter is None:
@@ -480,13 +435,15 @@ def _parse_2025(f: _File, unknown: Literal["raise", "skip"]) -> tuple[list[_Reco
         label = _cell(cells, cols["UNIT_MEAS"])
         notes: list[str] = []
         if label:
-            base = UNIT_WORDS.get(label.lower())
-            if base is None:
-                raise f.err(line, unit_col, f"unit {label!r} is not recognised")
+            try:
+                base = vocab.resolve_unit(label)
+            except vocab.UnknownNameError:
+                raise f.err(line, unit_col, f"unit {label!r} is not recognised") from None
         else:
-            base = _expected_base(table)
-            if base is None:
+            expected_base = _expected_base(table)
+            if expected_base is None:
                 raise f.err(line, unit_col, "unit is missing")
+            base = expected_base
             notes.append(f"UNIT_MEAS blank in the data release; the chapter's unit ({base}) is assumed")
         unit, unit_note = _check_unit(f, line, unit_col, table, base, edition)
         if unit_note:
@@ -501,7 +458,7 @@ def _parse_2025(f: _File, unknown: Literal["raise", "skip"]) -> tuple[list[_Reco
             else _Value(None)
         )
         res_unit = "kt" if chapter.lower() in kt_reserves else unit.split()[0]
-        factor = KG_PER_UNIT[res_unit] / KG_PER_UNIT[unit.split()[0]]
+        factor = vocab.kg_per_unit(res_unit) / vocab.kg_per_unit(unit)
         rec = _Record(
             line=line,
             table=table,
@@ -711,9 +668,18 @@ def _pgm_table() -> _Table:
     return _table_of(_source_names()["platinum-group metals"])
 
 
+def _is_mass_unit(token: str) -> bool:
+    """True for a unit token critmin can convert (``t``, ``kt``, ``kg`` and their spellings)."""
+    try:
+        vocab.resolve_unit(token)
+    except vocab.UnknownNameError:
+        return False
+    return True
+
+
 def _expected_base(table: _Table) -> str | None:
     """Mass unit (t, kt, kg) in which USGS publishes a table, if critmin knows it."""
-    unit = EXPECTED_UNITS.get(table.commodity)
+    unit = vocab.usgs_units().get(table.commodity)
     return unit.split()[0] if unit else None
 
 
@@ -721,7 +687,7 @@ def _check_unit(
     f: _File, line: int, column: str, table: _Table, base: str, edition: int
 ) -> tuple[str, str | None]:
     """critmin unit for a table whose figures the file gives in ``base``; refuses a unit that differs."""
-    expected = EXPECTED_UNITS.get(table.commodity)
+    expected = vocab.usgs_units().get(table.commodity)
     if expected is None:
         return base, None
     exp_base = expected.split()[0]
@@ -902,7 +868,7 @@ def _emit(f: _File, records: list[_Record], edition: int, source: str) -> list[d
                 country_e=False,
                 prod={},
                 est_years=set(),
-                unit=EXPECTED_UNITS.get(table.commodity, r.unit),
+                unit=vocab.usgs_units().get(table.commodity, r.unit),
                 reserves=rv,
                 reserves_factor=r.reserves_factor,
                 prod_note="",
