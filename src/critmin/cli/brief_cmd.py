@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from critmin.cli.common import err_console, fail, progress_steps
+from critmin.cli.common import ensure_store, err_console, fail, progress_steps
 
 if TYPE_CHECKING:
     from critmin.vocab import UnknownNameError
@@ -56,29 +56,23 @@ def brief(
             raise fail(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from None
     target = out or Path("out") / f"{com.id}-brief.html"
 
-    from critmin.report.brief import build_brief, write_brief
-    from critmin.store import Store
+    ensure_store()  # first run: builds the store, with its own progress bar
 
-    steps = ["opening the data store", "gathering data and drawing charts", "writing HTML"]
+    from critmin.report.brief import build_brief, write_brief, write_pngs
+
+    steps = ["gathering data and drawing charts", "writing HTML"]
     if png is not None:
         steps.append("saving PNGs")
-    with progress_steps("brief", len(steps)) as step:
+    with progress_steps(f"brief {com.id}", len(steps)) as step:
         step(steps[0])
-        store = Store.open()
-        if not store.exists():
-            err_console.print(f"building the data store at {store.path} (first run)…")
-        store.ensure()
-        step(steps[1])
         try:
             result = build_brief(com.id, edition=edition, as_of=day, importer=importer_iso)
         except vocab.UnknownNameError as exc:
             raise fail(_unknown(exc, exc.kind)) from None
-        step(steps[2])
+        step(steps[1])
         written = write_brief(result, target, None)
         if png is not None:
-            step(steps[3])
-            from critmin.report.brief import write_pngs
-
+            step(steps[2])
             written += write_pngs(result, png)
     if png is not None:
         err_console.print(f"{len(written) - 1} PNG file(s) written to {png}")
