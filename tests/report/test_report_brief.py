@@ -111,14 +111,45 @@ def test_risk_hook_shows_what_critmin_risk_summary_returns(
 
     def summary(commodity: str, importer: str | None = None) -> pd.DataFrame:
         seen.update(commodity=commodity, importer=importer)
-        return pd.DataFrame({"method": ["HHI"], "value": [4924.0]})
+        return pd.DataFrame(
+            {
+                "method": ["concentration", "concentration", "eu"],
+                "metric": ["HHI", "CR1", "SR"],
+                "country": [None, None, None],
+                "value": [0.4924, 0.69, float("nan")],
+                "notes": ["a; a; b", "", "no SI_SR"],
+                "source": ["USGS MCS 2025", "USGS MCS 2025", "EU 2023"],
+            }
+        )
 
     monkeypatch.setattr(critmin.risk, "summary", summary, raising=False)
-    b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api)
+    b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api, with_risk=True)
     risk = _section(b, "risk")
     assert seen == {"commodity": "rare-earths", "importer": "USA"}
     assert risk.empty is None
-    assert risk.tables[0].rows == [["HHI", "4,924"]]
+    concentration, eu = risk.tables
+    assert concentration.title.startswith("Concentration") and not concentration.collapsed
+    assert concentration.columns == ["Metric", "Value", "Notes"]  # the empty Importer column is dropped
+    assert concentration.rows == [["HHI", "0.492", "a; b"], ["CR1", "0.690", ""]]
+    assert eu.rows == [["SR", "n/a", "no SI_SR"]]
+    assert concentration.sources == ["USGS MCS 2025"]
+
+
+def test_risk_hook_failure_is_reported_not_raised(fake_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import critmin.risk
+
+    def summary(commodity: str) -> pd.DataFrame:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(critmin.risk, "summary", summary, raising=False)
+    b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api, with_risk=True)
+    assert _section(b, "risk").empty == "Risk indicators could not be computed: RuntimeError: boom"
+    assert len(b.figures) == 8  # the rest of the brief is intact
+
+
+def test_without_risk_hook_the_section_says_so(fake_api: Any) -> None:
+    b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api)  # stand-in API: hook not called
+    assert _section(b, "risk").empty == "Risk indicators are not available in this version of critmin."
 
 
 def test_unknown_commodity_suggests_names(fake_api: Any) -> None:
@@ -212,3 +243,9 @@ def test_other_commodities_build_and_render(commodity: str, tmp_path: Path) -> N
 def test_germanium_brief_says_what_is_missing() -> None:
     b = build_brief("germanium", as_of="2025-06-01")
     assert _section(b, "reserves").empty == "No USGS reserves data for germanium."
+
+
+def test_hhi_uses_published_shares_when_a_source_lists_only_the_largest_countries() -> None:
+    assert brief_mod._hhi([50.0, 50.0], complete=True) == pytest.approx(5_000)
+    # incomplete: not renormalised to the listed countries (that would give 6,250)
+    assert brief_mod._hhi([60.0, 20.0], complete=False) == pytest.approx(4_000)

@@ -26,6 +26,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,11 @@ class Table:
     classes: list[str] = field(default_factory=list)
     #: narrow tables are not stretched to the page width
     compact: bool = False
+    #: full source strings of the rows, listed under the table
+    sources: list[str] = field(default_factory=list)
+    #: a heading; a titled table is collapsible (and starts closed when ``collapsed``)
+    title: str = ""
+    collapsed: bool = False
 
     def css(self, column: int) -> str:
         """The CSS class of ``column`` ("" if none)."""
@@ -208,22 +214,21 @@ def _stage_what(df: pd.DataFrame) -> str:
     return "Mine production" if stage == "mining" else f"{charts.STAGE_NAMES.get(stage, stage)} production"
 
 
-def _hhi(shares_pct: Iterable[float]) -> float:
-    """HHI (0-10,000) of percentage shares; uses ``critmin.risk.hhi`` when it accepts a list of shares."""
+def _hhi(shares_pct: Iterable[float], complete: bool) -> float:
+    """HHI on the 0-10,000 scale of percentage shares of world output.
+
+    When the shares cover the whole stage (``complete``) this is ``critmin.risk.hhi(..., scale="points")``,
+    the project's published-method implementation. When a source lists only the largest countries,
+    ``critmin.risk.hhi`` would renormalise the listed shares to 100 % and overstate the index, so the
+    brief uses ``Σ s²`` of the shares as published, a lower bound (:func:`charts.hhi`).
+    """
     values = [float(s) for s in shares_pct if s is not None and not pd.isna(s)]
-    try:
-        risk = importlib.import_module("critmin.risk")
-        risk_hhi = getattr(risk, "hhi", None)
-    except ImportError:
-        risk_hhi = None
-    if callable(risk_hhi):
+    if complete and values:
         try:
-            result = risk_hhi([v / 100 for v in values])
-            if isinstance(result, int | float) and not isinstance(result, bool):
-                value = float(result)
-                return value * 10_000 if value <= 1.0 else value
-        except Exception as exc:  # signature differs: fall back to the local formula
-            log.debug("critmin.risk.hhi not usable on a list of shares: %s", exc)
+            from critmin.risk import hhi as risk_hhi
+        except ImportError:
+            return charts.hhi(values)
+        return float(risk_hhi(values, scale="points"))
     return charts.hhi(values)
 
 
@@ -317,7 +322,8 @@ def _production_section(
     if _empty(current) and _empty(wmd):
         sec.empty = f"No production data (USGS or World Mining Data) for {name.lower()}."
         return sec
-    what = "Mine production"
+    wmd_stage = str(wmd["stage"].dropna().iloc[0]) if "stage" in wmd and wmd["stage"].notna().any() else ""
+    what = "Mine production" if wmd_stage in ("", "mining") else "Production"
     unit = ""
     if _empty(current):
         sec.notes.append(
@@ -337,8 +343,8 @@ def _production_section(
             Figure(
                 "production",
                 charts.production_bar_chart(current, commodity_name=name, source_label=label, what=what),
-                f"{what} by country in {latest} (bars) and {latest - 1} (ticks), {label}. 'est.' marks USGS"
-                " estimates.",
+                f"{what} by country in {latest} (bars) and {latest - 1} (ticks), {label}. Shares are of the"
+                " USGS world total; 'est.' marks USGS estimates when only some values are estimated.",
                 _unique_sources(current),
             )
         )
@@ -416,7 +422,7 @@ def _trend_frame(
         unit = unit or str(df["unit"].dropna().iloc[0])
     if not _empty(wmd):
         w = _with_names(wmd.dropna(subset=["value"]))
-        w_unit = str(w["unit"].dropna().iloc[0])
+        w_unit = str(w["unit"].dropna().iloc[0]).replace("metr. t", "t")
         converted = _convert(w["value"], w_unit, unit) if unit else w["value"]
         if converted is None:
             sec.notes.append(f"World Mining Data is in {w_unit}, not comparable with USGS {unit}; not drawn.")
@@ -509,8 +515,9 @@ def _stages_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[F
         part = chosen[chosen["stage"] == stage]
         first = part.iloc[0]
         year, detail, source = int(first["year"]), str(first["stage_detail"] or ""), str(first["source"])
-        value = _hhi(part.loc[part["iso3"].notna(), "share_pct"])
         bound = bool(st["hhi_lower_bound"])
+        named = part.loc[part["iso3"].notna(), "share_pct"]
+        value = _hhi(named, complete=float(named.sum()) >= 99.5)
         labels[stage] = (
             f"{charts.STAGE_NAMES.get(stage, stage)} · {year} · HHI {'≥' if bound else ''}{value:,.0f}"
         )
@@ -574,7 +581,7 @@ def _hs_labels(codes: Iterable[str]) -> dict[str, str]:
 
 
 def _trade_section(
-    api: Any, cid: str, name: str, importer: str, importer_name: str, facts: list[Fact]
+    api: Any, cid: str, name: str, importer: str, importer_name: str, as_of: dt.date, facts: list[Fact]
 ) -> Section:
     from critmin import vocab
 
@@ -601,6 +608,11 @@ def _trade_section(
         f"World trade in HS {', '.join(sorted(df['hs'].unique()))} was {charts.format_usd_kusd(total)} in"
         f" {year}, the latest year with data ({label}; values FOB as reconciled by BACI)."
     )
+    if year < as_of.year - 3:
+        sec.notes.append(
+            f"BACI records no trade in HS {', '.join(labels)} after {year}: these figures do not describe"
+            " current trade."
+        )
     for side in ("exporter", "importer"):
         agg = now.groupby([side, "hs"])["value_kusd"].sum().reset_index()
         agg.columns = pd.Index(["iso3", "hs", "value_kusd"])
@@ -773,34 +785,137 @@ def _events_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[F
     return sec
 
 
-def _risk_section(cid: str, edition: int | None, as_of: dt.date, importer: str) -> Section:
-    sec = Section("risk", "Risk")
+_RISK_COLUMNS = {
+    "method": "Method",
+    "metric": "Metric",
+    "country": "Importer",
+    "stage": "Stage",
+    "year": "Year",
+    "value": "Value",
+    "scale": "Scale",
+    "inputs": "Inputs",
+    "notes": "Notes",
+}
+
+
+def _risk_summary_function() -> Callable[..., Any] | None:
+    """``critmin.risk.summary`` if the risk package provides it."""
     try:
         risk = importlib.import_module("critmin.risk")
     except ImportError:
-        risk = None
-    summary = getattr(risk, "summary", None) if risk is not None else None
-    if not callable(summary):
-        sec.empty = "Risk indicators are not available in this version of critmin."
-        return sec
-    offered = {"edition": edition, "as_of": as_of, "importer": importer, "year": None}
+        return None
+    summary = getattr(risk, "summary", None)
+    return summary if callable(summary) else None
+
+
+def _call_risk_summary(cid: str, edition: int | None, as_of: dt.date, importer: str) -> Any:
+    """Call the risk hook with the keyword arguments it accepts; an exception is returned, not raised.
+
+    The hook belongs to another part of critmin; a failure there must not cost the user the rest of
+    the brief, so it is reported in the Risk section (and logged) instead.
+    """
+    summary = _risk_summary_function()
+    if summary is None:
+        return None
+    offered: dict[str, Any] = {"edition": edition, "as_of": as_of, "importer": importer}
+    defaults = getattr(importlib.import_module(summary.__module__), "DEFAULT_IMPORTERS", ())
+    if importer not in defaults:
+        offered["country"] = [*defaults, importer] if defaults else importer
     try:
         params = inspect.signature(summary).parameters
         kwargs = {k: v for k, v in offered.items() if k in params and v is not None}
     except (TypeError, ValueError):
         kwargs = {}
     try:
-        result = summary(cid, **kwargs)
-    except (LookupError, ValueError) as exc:
-        sec.empty = f"Risk indicators could not be computed for this commodity: {exc}"
+        return summary(cid, **kwargs)
+    except Exception as exc:  # see the docstring: shown in the page, logged with its traceback
+        log.warning("critmin.risk.summary(%r) failed: %s: %s", cid, type(exc).__name__, exc)
+        log.debug("traceback of the risk hook failure", exc_info=True)
+        return exc
+
+
+def _num(value: float) -> str:
+    """A result value for a table: ``4,924``, ``14.11``, ``0.507``; NaN → ``n/a``."""
+    if pd.isna(value):
+        return "n/a"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def _short(text: Any, limit: int = 220) -> str:
+    """De-duplicate ``; ``-separated notes and cut to ``limit`` characters."""
+    parts = list(dict.fromkeys(p.strip() for p in str(text or "").split(";") if p.strip()))
+    joined = "; ".join(parts)
+    return joined if len(joined) <= limit else joined[: limit - 1].rstrip() + "…"
+
+
+_RISK_METHODS = {
+    "concentration": "Concentration: HHI (0–1) and CR1",
+    "eu": "EU supply risk (SR) and economic importance (EI)",
+    "geopolrisk": "GeoPolRisk (importer-specific)",
+    "usgs": "USGS-style supply risk",
+}
+#: risk tables longer than this are shown collapsed
+_RISK_OPEN_ROWS = 12
+
+
+def _risk_table(method: str, group: pd.DataFrame) -> Table:
+    """One method's rows of the risk summary as a table (empty columns dropped)."""
+    cols = [c for c in _RISK_COLUMNS if c in group.columns and c != "method"]
+    cols = [c for c in cols if c in ("metric", "value") or group[c].notna().any()]
+    cols = [c for c in cols if c in ("metric", "value") or group[c].astype(str).str.strip().ne("").any()]
+    rows = []
+    for rec in group[cols].to_dict("records"):
+        cells = []
+        for col in cols:
+            value = rec[col]
+            if col == "value":
+                cells.append(_num(float(value)) if isinstance(value, int | float) else _fmt_cell(value))
+            elif col in ("inputs", "notes"):
+                cells.append(_short(value, 160))
+            else:
+                cells.append(_fmt_cell(value))
+        rows.append(cells)
+    classes = {"value": "num", "inputs": "mid", "notes": "mid", "year": "nowrap", "metric": "mid"}
+    sources = [str(x) for x in group["source"].dropna().unique()] if "source" in group else []
+    return Table(
+        [_RISK_COLUMNS.get(c, str(c)) for c in cols],
+        rows,
+        classes=[classes.get(c, "") for c in cols],
+        sources=sources,
+        title=f"{_RISK_METHODS.get(method, method or 'Indicators')} ({len(rows)} row{'s' if len(rows) != 1 else ''})",
+        collapsed=len(rows) > _RISK_OPEN_ROWS,
+    )
+
+
+def _risk_section(result: Any) -> Section:
+    """The Risk section from what the hook returned (None: no hook; an exception: it failed)."""
+    sec = Section("risk", "Risk")
+    if result is None:
+        sec.empty = "Risk indicators are not available in this version of critmin."
         return sec
-    table = result if isinstance(result, pd.DataFrame) else _get(result, "table")
-    chart = _get(result, "chart")
-    source = str(_get(result, "source") or "critmin.risk")
-    notes = _get(result, "notes") or []
+    if isinstance(result, Exception):
+        sec.empty = f"Risk indicators could not be computed: {type(result).__name__}: {result}"
+        return sec
+    notes: list[Any]
+    if isinstance(result, pd.DataFrame):
+        table, chart, notes = result, None, []
+    else:
+        table, chart, notes = _get(result, "table"), _get(result, "chart"), _get(result, "notes") or []
     if isinstance(table, pd.DataFrame) and len(table):
-        sec.tables.append(_frame_table(table, source=source))
+        sec.intro.append(
+            "The published methods side by side, from critmin.risk.summary: concentration, the EU supply-risk"
+            " method, GeoPolRisk and a USGS-style supply risk, each with its inputs. 'n/a' means the method"
+            " cannot be computed from the embedded data (the notes say why). `critmin risk` gives every input."
+        )
+        groups = table.groupby("method", sort=False) if "method" in table else [("", table)]
+        for method, group in groups:
+            sec.tables.append(_risk_table(str(method), group))
     if chart is not None:
+        source = str(_get(result, "source") or "critmin.risk")
         sec.figures.append(Figure("risk", chart, "Risk indicators side by side.", [source]))
     sec.notes.extend(str(n) for n in notes)
     if not sec.tables and not sec.figures:
@@ -892,12 +1007,15 @@ def build_brief(
     importer: str = "USA",
     *,
     api: Any = None,
+    with_risk: bool | None = None,
 ) -> Brief:
     """Gather the data and build every chart of the brief for ``commodity`` (no file I/O).
 
     ``edition`` is the USGS MCS edition (default: newest with data), ``as_of`` the date for "measures in
     force" (default today), ``importer`` a country name or ISO3 code whose import sources are shown.
     ``api`` is the data API (default :mod:`critmin.query`); tests pass a stand-in object.
+    ``with_risk`` calls the ``critmin.risk.summary`` hook (default: only with the real data API). The hook
+    runs in a worker thread while the other sections are built (it reads the same store).
     """
     from critmin import vocab
 
@@ -910,18 +1028,27 @@ def build_brief(
         as_of_date = dt.date.fromisoformat(as_of)
     else:
         as_of_date = as_of
+    if with_risk is None:
+        with_risk = api is None
     if api is None:
         api = importlib.import_module("critmin.query")
+        from critmin.store import Store
+
+        Store.open().ensure()  # build before any thread reads the store
     facts: list[Fact] = []
     name = com.name
-    sections = [
-        _reserves_section(api, com.id, name, edition, facts),
-        _production_section(api, com.id, name, edition, as_of_date, facts),
-        _stages_section(api, com.id, name, as_of_date, facts),
-        _trade_section(api, com.id, name, importer_iso, importer_name, facts),
-        _events_section(api, com.id, name, as_of_date, facts),
-        _risk_section(com.id, edition, as_of_date, importer_iso),
-    ]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="critmin-risk") as pool:
+        risk_future = (
+            pool.submit(_call_risk_summary, com.id, edition, as_of_date, importer_iso) if with_risk else None
+        )
+        sections = [
+            _reserves_section(api, com.id, name, edition, facts),
+            _production_section(api, com.id, name, edition, as_of_date, facts),
+            _stages_section(api, com.id, name, as_of_date, facts),
+            _trade_section(api, com.id, name, importer_iso, importer_name, as_of_date, facts),
+            _events_section(api, com.id, name, as_of_date, facts),
+        ]
+        sections.append(_risk_section(risk_future.result() if risk_future else None))
     sections.append(_sources_section(api, sections))
     used_edition = edition if edition is not None else sections[1].meta.get("edition")
     return Brief(

@@ -595,10 +595,13 @@ def trade_top_chart(
     keep = totals["iso3"].tolist()
     df = df[df["iso3"].isin(keep)].copy()
     df["order"] = df["iso3"].map({c: i for i, c in enumerate(keep)})
-    df["value_musd"] = df["value_kusd"] / 1e3
+    # axis in million USD, or thousand USD when the largest total is under 1 million USD
+    big = float(totals["value_kusd"].max()) >= 1e3 if len(totals) else True
+    divisor, axis_unit = (1e3, "million USD") if big else (1.0, "thousand USD")
+    df["value_musd"] = df["value_kusd"] / divisor
     df["text"] = [format_usd_kusd(v) for v in df["value_kusd"]]
     tot = totals.assign(
-        value_musd=totals["value_kusd"] / 1e3,
+        value_musd=totals["value_kusd"] / divisor,
         text=[format_usd_kusd(v) for v in totals["value_kusd"]],
         order=range(len(totals)),
     )
@@ -623,7 +626,7 @@ def trade_top_chart(
         .mark_bar()
         .encode(
             y=y,
-            x=alt.X("sum(value_musd):Q", title="Trade value (million USD)"),
+            x=alt.X("sum(value_musd):Q", title=f"Trade value ({axis_unit})"),
             color=alt.Color(
                 "hs_label:N",
                 title="HS92 code",
