@@ -63,6 +63,13 @@ def test_stage_shares_with_china_in_magnets(built_store: Store) -> None:
     assert magnets[magnets["iso3"] == "CHN"]["share_pct"].max() >= 80
 
 
+def test_stage_shares_leave_out_projections_unless_asked(built_store: Store) -> None:
+    observed = critmin.stage_shares("rare-earths", stage="refining")
+    assert not observed["projection"].any()
+    assert observed[observed["iso3"] == "CHN"]["year"].max() == 2023
+    assert 2030 in set(critmin.stage_shares("rare-earths", stage="refining", projections=True)["year"])
+
+
 def test_events_for_rare_earths_include_element_measures(built_store: Store) -> None:
     ev = critmin.events(commodity="rare-earths")
     assert ev["commodity_ids"].str.contains("dysprosium").any()

@@ -228,9 +228,14 @@ def governance(
     return df
 
 
-def stage_shares(commodity: str, stage: str | None = None) -> pd.DataFrame:
-    """Country shares of world output by supply-chain stage (several sources and years may coexist)."""
+def stage_shares(commodity: str, stage: str | None = None, projections: bool = False) -> pd.DataFrame:
+    """Country shares of world output by supply-chain stage (several sources and years may coexist).
+
+    Projected shares (e.g. the IEA base case for 2030) are left out unless ``projections`` is true.
+    """
     clauses, params = ["commodity = ?"], [vocab.resolve_commodity(commodity)]
+    if not projections:
+        clauses.append("not projection")
     if stage is not None:
         clauses.append("stage = ?")
         params.append(vocab.resolve_stage(stage))

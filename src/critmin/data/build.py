@@ -66,6 +66,8 @@ def _supply_chain_commodity(name: str) -> str:
 def _stage_of_detail(detail: str) -> str:
     """critmin stage id for a free-text stage label of ``stage_shares.csv``."""
     text = detail.lower()
+    if text.startswith("refin") or "refinery" in text:
+        return "refining"
     if "magnet" in text:
         return "magnet"
     if "anode" in text or "battery-grade" in text:
@@ -182,6 +184,7 @@ def build_stage_shares(src: Path) -> pd.DataFrame:
             "iso3": df["iso3"],
             "share_pct": pd.to_numeric(df["share_pct"]),
             "year": df["year"].astype(int),
+            "projection": df["stage"].str.contains("projection", case=False),
             "source": df["source"],
         }
     )
