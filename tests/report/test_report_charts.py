@@ -245,6 +245,12 @@ def test_events_timeline_fills_only_measures_in_force() -> None:
     assert rows["b"]["in_force_label"] == "in force on 2025-06-01"
     assert rows["b"]["measure_label"] == "Export licence"
     assert "as of 2025-06-01" in json.dumps(out)
+    # events 15 years apart: an overview panel and a detail panel of the last years
+    assert len(out["vconcat"]) == 2
+    recent = charts.events_timeline_chart(
+        events.iloc[1:], commodity_name="Rare earths", as_of="2025-06-01", source_label="R"
+    ).to_dict()
+    assert "vconcat" not in recent
 
 
 def test_every_chart_compiles_with_vl_convert() -> None:

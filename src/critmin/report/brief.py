@@ -517,7 +517,8 @@ def _stages_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[F
         year, detail, source = int(first["year"]), str(first["stage_detail"] or ""), str(first["source"])
         bound = bool(st["hhi_lower_bound"])
         named = part.loc[part["iso3"].notna(), "share_pct"]
-        value = _hhi(named, complete=float(named.sum()) >= 99.5)
+        # complete: countries only (no residual row) covering the stage up to rounding
+        value = _hhi(named, complete=len(named) == len(part) and float(named.sum()) >= 99.5)
         labels[stage] = (
             f"{charts.STAGE_NAMES.get(stage, stage)} · {year} · HHI {'≥' if bound else ''}{value:,.0f}"
         )
@@ -659,7 +660,7 @@ def _trade_section(
             charts.importer_sources_chart(
                 shares, importer_name=importer_name, commodity_name=name, source_label=label
             ),
-            f"Suppliers of {importer_name}'s imports of HS {', '.join(labels)} by year, share of import value"
+            f"Suppliers of {importer_name} imports of HS {', '.join(labels)} by year, share of import value"
             " (the six largest suppliers of the last five years; the rest pooled as 'Other').",
             _unique_sources(imp),
         )
@@ -677,14 +678,14 @@ def _trade_section(
                 rows,
                 classes=["", "num", "num"],
                 compact=True,
-                caption=f"{importer_name}'s largest suppliers in {year} (total {charts.format_usd_kusd(tot)}).",
+                caption=f"Largest suppliers of {importer_name} imports in {year} (total {charts.format_usd_kusd(tot)}).",
                 source=label,
             )
         )
         china = float(last.get(charts.CHINA, 0.0))
         facts.append(
             Fact(
-                f"China's share of {importer_name}'s imports",
+                f"China's share of {importer_name} imports",
                 _pct(100 * china / tot),
                 f"{year} · {charts.format_usd_kusd(china)} of {charts.format_usd_kusd(tot)} · {label}",
             )

@@ -702,7 +702,7 @@ def importer_sources_chart(
             width=WIDTH,
             height=220,
             title=_title(
-                f"Where {importer_name}'s imports of {commodity_name.lower()} come from, {years[0]}–{years[-1]}",
+                f"Where {importer_name} imports of {commodity_name.lower()} come from, {years[0]}–{years[-1]}",
                 f"Source: {source_label}",
             ),
         )
@@ -740,8 +740,8 @@ def events_timeline_chart(events: pd.DataFrame, *, commodity_name: str, as_of: s
     as_of_ts = pd.Timestamp(as_of)
     start = pd.Timestamp(year=int(min(df["date"].min(), as_of_ts).year), month=1, day=1)
     end = max(df["date"].max(), as_of_ts) + pd.Timedelta(days=200)
+    recent_start = pd.Timestamp(year=end.year - 3, month=1, day=1)
     df["date"] = df["date"].dt.strftime("%Y-%m-%d")
-    x_scale = alt.Scale(domain=[start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")])
     color_scale = alt.Scale(domain=labels, range=colors)
     legend = alt.Legend(columns=3, symbolStrokeWidth=2)
     fields = [
@@ -754,49 +754,74 @@ def events_timeline_chart(events: pd.DataFrame, *, commodity_name: str, as_of: s
         "summary",
         "in_force_label",
     ]
-    points = (
-        alt.Chart(df[fields])
-        .mark_point(size=90, strokeWidth=2, opacity=0.95)
-        .encode(
-            x=alt.X(
-                "date:T",
-                title=None,
-                scale=x_scale,
-                axis=alt.Axis(format="%Y", tickCount={"interval": "year", "step": 2}, labelOverlap=True),
-            ),
-            y=alt.Y("country:N", sort=countries, title=None, axis=alt.Axis(labelLimit=140, labelColor=INK)),
-            yOffset=alt.YOffset("measure_label:N", scale=alt.Scale(domain=labels, paddingOuter=0.5)),
-            color=alt.Color("measure_label:N", title="Measure", scale=color_scale, legend=legend),
-            fill=alt.condition(
-                alt.datum.in_force_label != "not in force",
-                alt.Fill("measure_label:N", title="Measure", scale=color_scale, legend=legend),
-                alt.value("white"),
-            ),
-            tooltip=[
-                alt.Tooltip("date_text:N", title="Date"),
-                alt.Tooltip("country:N", title="Country"),
-                alt.Tooltip("measure_label:N", title="Measure"),
-                alt.Tooltip("status:N", title="Status (latest)"),
-                alt.Tooltip("in_force_label:N", title="On the as-of date"),
-                alt.Tooltip("summary:N", title="Summary"),
-                alt.Tooltip("event_id:N", title="Event"),
-            ],
-        )
-    )
     rule_df = pd.DataFrame({"date": [as_of_ts.strftime("%Y-%m-%d")], "label": [f"as of {as_of}"]})
-    rule = alt.Chart(rule_df).mark_rule(color=INK, strokeDash=[4, 3]).encode(x=alt.X("date:T", scale=x_scale))
-    rule_text = (
-        alt.Chart(rule_df)
-        .mark_text(align="right", baseline="top", dx=-4, dy=2, color=INK, fontSize=10)
-        .encode(x=alt.X("date:T", scale=x_scale), y=alt.value(0), text="label:N")
+    height = max(70, min(44, 10 + 8 * len(measures)) * len(countries))
+
+    def panel(first: pd.Timestamp, heading: str, step: int, rows_height: int = height) -> Any:
+        x_scale = alt.Scale(domain=[first.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")])
+        shown = df[pd.to_datetime(df["date"]) >= first]
+        points = (
+            alt.Chart(shown[fields])
+            .mark_point(size=90, strokeWidth=2, opacity=0.95, clip=True)
+            .encode(
+                x=alt.X(
+                    "date:T",
+                    title=None,
+                    scale=x_scale,
+                    axis=alt.Axis(
+                        format="%Y" if step else "%b %Y",
+                        tickCount={"interval": "year", "step": step}
+                        if step
+                        else {"interval": "month", "step": 6},
+                        labelOverlap=True,
+                    ),
+                ),
+                y=alt.Y(
+                    "country:N", sort=countries, title=None, axis=alt.Axis(labelLimit=140, labelColor=INK)
+                ),
+                yOffset=alt.YOffset("measure_label:N", scale=alt.Scale(domain=labels, paddingOuter=0.5)),
+                color=alt.Color("measure_label:N", title="Measure", scale=color_scale, legend=legend),
+                fill=alt.condition(
+                    alt.datum.in_force_label != "not in force",
+                    alt.Fill("measure_label:N", title="Measure", scale=color_scale, legend=legend),
+                    alt.value("white"),
+                ),
+                tooltip=[
+                    alt.Tooltip("date_text:N", title="Date"),
+                    alt.Tooltip("country:N", title="Country"),
+                    alt.Tooltip("measure_label:N", title="Measure"),
+                    alt.Tooltip("status:N", title="Status (latest)"),
+                    alt.Tooltip("in_force_label:N", title="On the as-of date"),
+                    alt.Tooltip("summary:N", title="Summary"),
+                    alt.Tooltip("event_id:N", title="Event"),
+                ],
+            )
+        )
+        rule = (
+            alt.Chart(rule_df)
+            .mark_rule(color=INK, strokeDash=[4, 3])
+            .encode(x=alt.X("date:T", scale=x_scale))
+        )
+        rule_text = (
+            alt.Chart(rule_df)
+            .mark_text(align="right", baseline="bottom", dx=-4, dy=-2, color=INK, fontSize=10)
+            .encode(x=alt.X("date:T", scale=x_scale), y=alt.value(0), text="label:N")
+        )
+        return (rule + points + rule_text).properties(
+            width=WIDTH,
+            height=rows_height,
+            title=alt.TitleParams(heading, fontSize=12, fontWeight="normal", color=MUTED, anchor="start"),
+        )
+
+    title = _title(
+        f"Export controls and related measures affecting {commodity_name.lower()}",
+        "Filled: in force on the as-of date; hollow: lifted, suspended, announced or not yet effective",
+        f"Source: {source_label}",
     )
-    chart = (rule + points + rule_text).properties(
-        width=WIDTH,
-        height=max(70, min(44, 10 + 8 * len(measures)) * len(countries)),
-        title=_title(
-            f"Export controls and related measures affecting {commodity_name.lower()}",
-            "Filled: in force on the as-of date; hollow: lifted, suspended, announced or not yet effective",
-            f"Source: {source_label}",
-        ),
-    )
+    if start < recent_start and (pd.to_datetime(df["date"]) >= recent_start).any():
+        overview = panel(start, f"All measures, {start.year}–{end.year}", 2, max(60, 30 * len(countries)))
+        detail = panel(recent_start, f"Since {recent_start.year}, in detail", 0)
+        chart = alt.vconcat(overview, detail, spacing=28).properties(title=title)
+    else:
+        chart = panel(start, f"{start.year}–{end.year}", 1).properties(title=title)
     return _config(chart)
