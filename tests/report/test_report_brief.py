@@ -249,3 +249,10 @@ def test_hhi_uses_published_shares_when_a_source_lists_only_the_largest_countrie
     assert brief_mod._hhi([50.0, 50.0], complete=True) == pytest.approx(5_000)
     # incomplete: not renormalised to the listed countries (that would give 6,250)
     assert brief_mod._hhi([60.0, 20.0], complete=False) == pytest.approx(4_000)
+
+
+@pytest.mark.usefixtures("built_store")
+def test_group_member_points_to_the_group_brief() -> None:
+    b = build_brief("neodymium", as_of="2025-06-01")
+    assert "`critmin brief rare-earths`" in b.notice
+    assert b.figures  # the export-control timeline still names neodymium measures

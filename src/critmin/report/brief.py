@@ -134,6 +134,8 @@ class Brief:
     generated: dt.datetime
     sections: list[Section]
     facts: list[Fact] = field(default_factory=list)
+    #: a notice shown under the title (e.g. where to find the figures of a group member)
+    notice: str = ""
 
     @property
     def figures(self) -> list[Figure]:
@@ -1052,6 +1054,16 @@ def build_brief(
         sections.append(_risk_section(risk_future.result() if risk_future else None))
     sections.append(_sources_section(api, sections))
     used_edition = edition if edition is not None else sections[1].meta.get("edition")
+    notice = ""
+    if com.groups and sections[0].empty and sections[1].empty:
+        groups = [vocab.commodity(g) for g in com.groups]
+        notice = (
+            f"The production and reserves sources report {name.lower()} only as part of "
+            + " / ".join(g.name.lower() for g in groups)
+            + ": "
+            + ", ".join(f"`critmin brief {g.id}`" for g in groups)
+            + " shows those figures."
+        )
     return Brief(
         commodity_id=com.id,
         commodity_name=name,
@@ -1063,6 +1075,7 @@ def build_brief(
         generated=dt.datetime.now().replace(microsecond=0),
         sections=sections,
         facts=facts,
+        notice=notice,
     )
 
 
