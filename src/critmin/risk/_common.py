@@ -7,9 +7,10 @@ a silent zero.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,9 @@ __all__ = [
     "MissingInputError",
     "MissingInputWarning",
     "as_list",
+    "normalise_iso3",
     "require_columns",
+    "store_cached",
     "tonnes_factor",
     "warn_missing",
     "year_window",
@@ -36,6 +39,125 @@ class MissingInputWarning(UserWarning):
 
 class MissingInputError(LookupError):
     """An input a risk method cannot do without is missing (no production for a year, no parameter...)."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_cached(fn: F) -> F:
+    """Memoise a reader of the store on its (hashable) arguments and the store file's identity and mtime,
+    so repeated reads within a calculation are free and a rebuilt store is read again. DataFrames are
+    returned as copies."""
+    cache: dict[Any, Any] = {}
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        from critmin.store import Store
+
+        path = Store.open().path
+        try:
+            stamp: tuple[str, int | None] = (str(path), path.stat().st_mtime_ns)
+        except OSError:
+            stamp = (str(path), None)
+        key = (stamp, args)
+        if key not in cache:
+            if len(cache) > 256:
+                cache.clear()
+            cache[key] = fn(*args)
+        value = cache[key]
+        return value.copy() if isinstance(value, pd.DataFrame) else value
+
+    return wrapper  # type: ignore[return-value]
+
+
+@store_cached
+def store_tables() -> dict[str, pd.DataFrame]:
+    """The store tables the risk methods read, loaded once over one connection (memoised per store file).
+
+    Each ``critmin.query`` call opens the store (tens of milliseconds); a method looping over commodities
+    reads these frames instead and filters them the way ``critmin.query`` does.
+    """
+    import pyarrow as pa
+
+    from critmin.query import WGI_ESTIMATES
+    from critmin.store import Store
+
+    with Store.open().connect() as con:
+        usgs = con.execute("select * from usgs_mcs").df()
+        wmd = con.execute("select * from wmd_production").df()
+        wgi = con.execute("select * from wgi order by iso3, year").df()
+        table = con.sql("select * from baci_trade").to_arrow_table()
+    arrays = {
+        n: table.column(n).dictionary_encode().combine_chunks()
+        if n in ("exporter", "importer", "hs")
+        else table.column(n)
+        for n in table.column_names
+    }
+    baci = pa.table(arrays).to_pandas()
+    wgi.insert(len(wgi.columns) - 2, "mean_estimate", wgi[WGI_ESTIMATES].mean(axis=1, skipna=False))
+    return {"usgs_mcs": usgs, "wmd_production": wmd, "wgi": wgi, "baci_trade": baci}
+
+
+@store_cached
+def cached_production(commodity: str, source: str, edition: int | None) -> pd.DataFrame:
+    """Production of one commodity as ``critmin.production(commodity, edition=..., source=...)`` returns it
+    (one USGS edition: the given one or the newest holding the commodity), with critmin ISO3 codes."""
+    from critmin.query import PRODUCTION_COLUMNS, WMD_FLAGS, NoDataError
+
+    tables = store_tables()
+    if source == "usgs":
+        rows = tables["usgs_mcs"]
+        rows = rows[rows["commodity"] == commodity]
+        if rows.empty:
+            raise NoDataError(f"no USGS MCS data for {commodity}")
+        chosen = int(rows["edition"].max()) if edition is None else int(edition)
+        rows = rows[rows["edition"] == chosen]
+        if rows.empty:
+            raise NoDataError(f"USGS MCS edition {edition} has no {commodity} table")
+        out = rows.rename(columns={"mine_production": "value"}).assign(dataset="usgs_mcs")
+    elif source == "wmd":
+        rows = tables["wmd_production"]
+        rows = rows[rows["commodity"] == commodity]
+        if rows.empty:
+            raise NoDataError(f"no World Mining Data production for {commodity}")
+        out = pd.DataFrame(
+            {
+                "dataset": "wmd",
+                "commodity": rows["commodity"],
+                "product": rows["wmd_commodity"],
+                "stage": rows["stage"],
+                "edition": pd.NA,
+                "year": rows["year"],
+                "country": rows["country"],
+                "iso3": rows["iso3"],
+                "value": rows["value"],
+                "unit": rows["unit"],
+                "estimated": rows["flag"] == "e",
+                "note": rows["flag"].map(WMD_FLAGS).fillna(""),
+                "source": rows["source"],
+            }
+        )
+    else:
+        raise ValueError(f"unknown production source {source!r}; use 'usgs' or 'wmd'")
+    out = out.sort_values(["year", "product", "country"], kind="stable").reset_index(drop=True)
+    return normalise_iso3(out[PRODUCTION_COLUMNS])
+
+
+def cached_governance() -> pd.DataFrame:
+    """``critmin.governance()`` (every country and year, with ``mean_estimate``), memoised."""
+    return store_tables()["wgi"].copy()
+
+
+def cached_trade(hs: tuple[str, ...], years: tuple[int, ...] | None) -> pd.DataFrame:
+    """BACI flows of HS codes ``hs`` in ``years``, with ``critmin.trade``'s columns."""
+    baci = store_tables()["baci_trade"]
+    mask = baci["hs"].isin(hs)
+    if years is not None:
+        mask &= baci["year"].isin(years)
+    out = baci[mask].reset_index(drop=True)
+    for col in ("exporter", "importer", "hs"):
+        out[col] = out[col].astype(object)
+    return out
 
 
 def warn_missing(message: str, stacklevel: int = 3) -> None:
@@ -103,6 +225,38 @@ def year_window(
     if absent:
         warn_missing(f"no data for year(s) {absent}; the window uses {present}")
     return present
+
+
+def normalise_iso3(
+    frame: pd.DataFrame, column: str = "iso3", name_column: str | None = "country"
+) -> pd.DataFrame:
+    """``frame`` with non-ISO country codes of a source mapped to critmin's ISO3 (World Mining Data writes
+    Taiwan as ``S19`` and Kosovo as ``R20``; WGI and BACI use ``TWN`` and ``XKX``). Codes that resolve
+    neither by code nor by the row's name are kept as they are."""
+    from critmin import vocab
+
+    codes = frame[column]
+    fixes: dict[str, str] = {}
+    for code in pd.unique(codes.dropna()):
+        code_s = str(code)
+        if code_s == "WLD":
+            continue
+        try:
+            iso = vocab.resolve_country(code_s)
+        except ValueError:
+            iso = None
+        if iso is None and name_column is not None and name_column in frame.columns:
+            names = frame.loc[codes == code, name_column].dropna()
+            if len(names):
+                try:
+                    iso = vocab.resolve_country(str(names.iloc[0]))
+                except ValueError:
+                    iso = None
+        if iso is not None and iso != code_s and len(iso) == 3:
+            fixes[code_s] = iso
+    if not fixes:
+        return frame
+    return frame.assign(**{column: codes.map(lambda c: fixes.get(str(c), c) if isinstance(c, str) else c)})
 
 
 def format_shares(shares: Mapping[str, float], digits: int = 6) -> dict[str, float]:

@@ -19,14 +19,22 @@ Herfindahl (1950), *Concentration in the steel industry*, PhD thesis, Columbia U
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from critmin.risk._common import MissingInputError, as_list, format_shares, warn_missing
+from critmin.risk._common import (
+    MissingInputError,
+    as_list,
+    cached_production,
+    cached_trade,
+    format_shares,
+    store_tables,
+    warn_missing,
+)
 
 __all__ = [
     "concentration",
@@ -110,8 +118,11 @@ def concentration_frame(
     country: str = "iso3",
     value: str = "value",
     others: Others = "spread",
+    carry: Sequence[str] = (),
 ) -> pd.DataFrame:
     """HHI, CR1, CR3 and shares for every group of ``frame`` (one row per group), vectorised.
+
+    ``carry`` columns are passed through: the distinct values of each group joined with `` | ``.
 
     ``frame`` holds one row per (group, producer). Rows whose ``country`` is missing are residuals such as
     USGS "Other countries"; ``others`` says how they count:
@@ -131,12 +142,13 @@ def concentration_frame(
     if others not in ("spread", "single", "drop"):
         raise ValueError(f"unknown others policy {others!r}; use 'spread', 'single' or 'drop'")
     by = list(by)
-    df = frame[[*by, country, value]].copy()
+    carry = [c for c in carry if c not in (*by, country, value)]
+    df = frame[[*by, country, value, *carry]].copy()
     df[value] = pd.to_numeric(df[value], errors="coerce").astype(float)
     if (df[value] < 0).any():
         raise ValueError(f"negative {value} in concentration input")
     grouping = df.groupby(by, dropna=False, sort=True)
-    df["_g"] = grouping.ngroup().to_numpy()
+    df["_g"] = frame_groups = grouping.ngroup().to_numpy()
     keys = grouping.head(1).sort_values("_g")[[*by, "_g"]].set_index("_g")
     n = len(keys)
     df["_other"] = df[country].isna().to_numpy()
@@ -161,13 +173,13 @@ def concentration_frame(
     g = df["_g"].to_numpy()
     other = df["_other"].to_numpy(dtype=bool)
     total = np.bincount(g, weights=x, minlength=n)
-    resid = np.bincount(g, weights=np.where(other, x, 0.0), minlength=n)
-    sq = np.bincount(g, weights=np.where(other & (others == "spread"), 0.0, x * x), minlength=n)
     n_prod = np.bincount(g, weights=(~other & (x > 0)).astype(float), minlength=n).astype(int)
     with np.errstate(divide="ignore", invalid="ignore"):
-        hhi_v = np.where(total > 0, sq / (total * total), np.nan)
-        others_share = np.where(total > 0, resid / total, np.nan)
-        share = np.where(total[g] > 0, x / total[g], np.nan)
+        share = np.where(total[g] > 0, x / total[g], np.nan)  # shares first: no under/overflow of x²
+    resid = np.bincount(g, weights=np.where(other, share, 0.0), minlength=n)
+    sq = np.bincount(g, weights=np.where(other & (others == "spread"), 0.0, share * share), minlength=n)
+    hhi_v = np.where(total > 0, sq, np.nan)
+    others_share = np.where(total > 0, resid, np.nan)
 
     # ranking within each group: by value, then label (residuals rank only under the "single" policy)
     rankable = ~other if others != "single" else np.ones(len(x), dtype=bool)
@@ -208,38 +220,45 @@ def concentration_frame(
     out["shares"] = pd.Series([format_shares(m) for m in maps], dtype=object)
     out["missing"] = [";".join(sorted(m)) for m in missing_labels]
     out["n_missing"] = [len(m) for m in missing_labels]
+    for col in carry:
+        joined: list[list[str]] = [[] for _ in range(n)]
+        for g_no, v in zip(frame_groups, frame[col], strict=True):
+            if not pd.isna(v) and str(v) not in joined[g_no]:
+                joined[g_no].append(str(v))
+        out[col] = [" | ".join(j) for j in joined]
     return out
+
+
+def _key(record: Mapping[Any, Any], by: Sequence[str]) -> tuple[object, ...]:
+    """A hashable group key with every missing value as ``None`` (NaN/NA never equal themselves)."""
+    return tuple(None if pd.isna(record[b]) else record[b] for b in by)
 
 
 def _production_rows(
     commodities: list[str] | None, years: list[int] | None, source: str, edition: int | None
 ) -> pd.DataFrame:
-    import critmin
     from critmin.query import NoDataError
-    from critmin.store import Store
 
     if commodities is None:
-        table = "usgs_mcs" if source == "usgs" else "wmd_production"
-        found = Store.open().query(
-            f"select distinct commodity from {table} where commodity is not null order by 1"
-        )
-        commodities = [str(c) for c in found["commodity"]]
+        table = store_tables()["usgs_mcs" if source == "usgs" else "wmd_production"]
+        commodities = sorted(str(c) for c in table["commodity"].dropna().unique())
     frames = []
     for cid in commodities:
         try:
-            df = critmin.production(cid, year=years, edition=edition, source=source)  # type: ignore[arg-type]
+            df = cached_production(cid, source, edition)
         except NoDataError as exc:
             if len(commodities) == 1:
                 raise MissingInputError(str(exc)) from exc
             continue
+        if years is not None:
+            df = df[df["year"].isin(years)]
         frames.append(df)
-    if not frames:
+    if not frames or all(f.empty for f in frames):
         raise MissingInputError(f"no {source} production for {commodities} in year(s) {years}")
     return pd.concat(frames, ignore_index=True)
 
 
 def _trade_rows(commodities: list[str] | None, years: list[int] | None, stage: str | None) -> pd.DataFrame:
-    import critmin
     from critmin import vocab
 
     hs_map = pd.DataFrame(vocab.hs_codes())
@@ -250,7 +269,7 @@ def _trade_rows(commodities: list[str] | None, years: list[int] | None, stage: s
         hs_map = hs_map[hs_map["stage"] == vocab.resolve_stage(stage)]
     if hs_map.empty:
         raise MissingInputError(f"no HS codes for {commodities} at stage {stage}")
-    flows = critmin.trade(hs=list(hs_map["hs"]), year=years)
+    flows = cached_trade(tuple(hs_map["hs"]), tuple(years) if years is not None else None)
     if flows.empty:
         raise MissingInputError(f"no BACI trade for HS {list(hs_map['hs'])} in year(s) {years}")
     return flows.merge(hs_map[["hs", "commodity", "stage"]], on="hs", how="inner")
@@ -298,18 +317,14 @@ def concentration(
         rows = rows[rows["iso3"] != "WLD"]
         rows = rows.assign(edition=rows["edition"].astype("Int64"), product=rows["product"].fillna(""))
         by = ["commodity", "dataset", "edition", "product", "stage", "year"]
-        out = concentration_frame(rows, by, country="iso3", value="value", others=others)
-        meta = rows.groupby(by, dropna=False).agg(
-            unit=("unit", "first"), source=("source", lambda s: " | ".join(dict.fromkeys(map(str, s))))
+        out = concentration_frame(
+            rows, by, country="iso3", value="value", others=others, carry=["unit", "source"]
         )
-        out = out.join(meta, on=by)
-        if not world.empty:
-            w = world.assign(
-                edition=world["edition"].astype("Int64"), product=world["product"].fillna("")
-            ).set_index(by)["value"]
-            out = out.join(w.rename("world_total"), on=by)
-        else:
-            out["world_total"] = np.nan
+        totals = {
+            _key(r, by): r["value"]
+            for r in world.assign(product=world["product"].fillna("")).to_dict("records")
+        }
+        out["world_total"] = [totals.get(_key(r, by), np.nan) for r in out[by].to_dict("records")]
         if source == "usgs":
             notes = f"USGS MCS production; 'Other countries' policy: {others}"
         else:
@@ -332,9 +347,7 @@ def concentration(
             lambda s: ";".join(sorted({h for v in s for h in v.split(";")}))
         )
         by = ["commodity", "dataset", "edition", "product", "stage", "year"]
-        out = concentration_frame(agg, by, country="exporter", value="value", others=others)
-        meta = agg.groupby(by, dropna=False).agg(source=("source", "first"))
-        out = out.join(meta, on=by)
+        out = concentration_frame(agg, by, country="exporter", value="value", others=others, carry=["source"])
         out["unit"] = "kUSD" if measure == "value" else "t"
         out["world_total"] = out["total"]
         notes = f"exports by exporter, CEPII BACI HS92, by {measure}; product = HS codes"

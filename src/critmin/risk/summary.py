@@ -20,7 +20,7 @@ SUMMARY_COLUMNS = [
 DEFAULT_IMPORTERS = ("EU27", "USA", "JPN")
 
 
-def _run(label: str, fn: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def _run(label: str, fn: Callable[[], list[dict[str, Any]]], what: str = "") -> list[dict[str, Any]]:
     """Run one section; a missing input becomes a row that says so, warnings go into ``notes``."""
     from critmin.query import NoDataError
 
@@ -29,7 +29,8 @@ def _run(label: str, fn: Callable[[], list[dict[str, Any]]]) -> list[dict[str, A
         try:
             rows = fn()
         except (MissingInputError, NoDataError) as exc:
-            rows = [{"method": label, "metric": label, "value": np.nan, "notes": f"not computed: {exc}"}]
+            metric = f"{what or label}: not computed"
+            rows = [{"method": label, "metric": metric, "value": np.nan, "notes": f"not computed: {exc}"}]
     extra = "; ".join(dict.fromkeys(str(w.message) for w in caught))
     if extra:
         for row in rows:
@@ -98,56 +99,44 @@ def summary(
 
         return run
 
+    names = {"usgs": "HHI (USGS MCS)", "wmd": "HHI (World Mining Data)", "trade": "HHI (BACI exports)"}
     for src in ("usgs", "wmd", "trade"):
-        rows += _run("concentration", conc(src))
+        rows += _run("concentration", conc(src), names[src])
 
     def eu() -> list[dict[str, Any]]:
         df = eu_supply_risk(cid)
+        pub = published_eu2023().set_index("material")
         out = []
-        for r in df.to_dict("records"):
+        for material, part in df.groupby("material", sort=True):
+            top = part[part["bottleneck"]]
+            r = (top if not top.empty else part).iloc[0]
+            stages = "; ".join(
+                f"{p['stage']} {p['sr']:.2f} ({p['supply_basis']})" for p in part.to_dict("records")
+            )
+            published = ""
+            if material in pub.index:
+                p_sr, p_ei = pub["sr"].get(material), pub["ei"].get(material)
+                published = f"; EU 2023 published SR {p_sr:g}, EI {p_ei:g}"
             out.append(
                 {
                     "method": "eu",
-                    "metric": f"SR {r['material']} ({'bottleneck' if r['bottleneck'] else 'stage'})",
+                    "metric": f"SR {material} (bottleneck stage)",
                     "year": r["year"],
                     "stage": r["stage"],
-                    "value": r["sr"],
+                    "value": r["sr"] if not top.empty else np.nan,
                     "scale": "SR (critical ≥ 1.0)",
                     "inputs": (
-                        f"HHI_WGI,t GS {r['hhi_wgi_t_gs']:.2f}, EU {r['hhi_wgi_t_eu']:.2f}; IR "
-                        f"{r['import_reliance']:.2f}; EoL-RIR {r['eol_rir']:.2f}; SI_SR {r['si_sr']:.2f}; "
-                        f"basis {r['supply_basis']}; years {r['years']}; GS: {_top(r['gs_shares'])}"
+                        f"stages: {stages}; HHI_WGI,t GS {r['hhi_wgi_t_gs']:.2f}, EU {r['hhi_wgi_t_eu']:.2f}; "
+                        f"IR {r['import_reliance']:.2f}; EoL-RIR {r['eol_rir']:.2f}; SI_SR {r['si_sr']:.2f}; "
+                        f"years {r['years']}; GS: {_top(r['gs_shares'])}{published}"
                     ),
                     "notes": r["notes"],
                     "source": r["source"],
                 }
             )
-        pub = published_eu2023()
-        for m in df["material"].unique():
-            hit = pub[pub["material"] == m]
-            if hit.empty:
-                continue
-            p = hit.iloc[0]
-            for metric, val, scale in (
-                (f"SR {m} (EU 2023 published)", p["sr"], "SR (critical ≥ 1.0)"),
-                (f"EI {m} (EU 2023 published)", p["ei"], "EI (critical ≥ 2.8)"),
-            ):
-                out.append(
-                    {
-                        "method": "eu",
-                        "metric": metric,
-                        "year": 2023,
-                        "stage": p["sr_stage"],
-                        "value": val,
-                        "scale": scale,
-                        "inputs": "",
-                        "notes": "published result, for comparison",
-                        "source": p["source"],
-                    }
-                )
         return out
 
-    rows += _run("eu", eu)
+    rows += _run("eu", eu, "EU supply risk")
 
     def gpr() -> list[dict[str, Any]]:
         df = geopolrisk(cid, importers, year=year if year is not None else None)
@@ -168,7 +157,9 @@ def summary(
                         "metric": metric,
                         "country": r["country"],
                         "year": r["year"],
-                        "stage": r["stage"],
+                        "stage": {"Extraction": "mining", "Processing": "refining"}.get(
+                            r["stage"], r["stage"]
+                        ),
                         "value": val,
                         "scale": scale,
                         "inputs": (
@@ -182,7 +173,7 @@ def summary(
                 )
         return out
 
-    rows += _run("geopolrisk", gpr)
+    rows += _run("geopolrisk", gpr, "GeoPolRisk")
 
     def usgs() -> list[dict[str, Any]]:
         countries = [c for c in importers if c.upper() not in ("EU27", "EU")]
@@ -210,12 +201,13 @@ def summary(
             )
         return out
 
-    rows += _run("usgs", usgs)
+    rows += _run("usgs", usgs, "USGS-style DP × TE")
     out = pd.DataFrame(rows)
     for col in SUMMARY_COLUMNS:
         if col not in out.columns:
             out[col] = pd.NA
     out["commodity"] = cid
+    out["year"] = out["year"].astype("Int64")
     for col in ("inputs", "notes", "source", "scale", "stage"):
         out[col] = out[col].fillna("")
     return out[SUMMARY_COLUMNS]

@@ -38,7 +38,11 @@ from numpy.typing import ArrayLike
 from critmin.risk._common import (
     MissingInputError,
     as_list,
+    cached_governance,
+    cached_production,
+    cached_trade,
     format_shares,
+    store_tables,
     tonnes_factor,
     warn_missing,
 )
@@ -93,9 +97,8 @@ def trade_exposure(nir: ArrayLike) -> np.ndarray:
 
 
 def _governance(years: list[int], which: str) -> tuple[pd.DataFrame, str]:
-    import critmin
 
-    gov = critmin.governance()
+    gov = cached_governance()
     col = "mean_estimate" if which == "mean" else "political_stability"
     have = sorted(int(y) for y in gov["year"].unique())
     frames, borrowed = [], []
@@ -134,31 +137,30 @@ def usgs_supply_risk(
     domestic_production_t, imports_t, exports_t, hs, shares (world production), governance_risk (per
     producer), no_wgi, approximations, notes, source.
     """
-    import critmin
     from critmin import vocab
 
     rows: list[dict[str, Any]] = []
     isos = [vocab.resolve_country(str(c)) for c in as_list(country) or []]
     for name in as_list(commodity) or []:
         cid = vocab.resolve_commodity(str(name))
-        prod = critmin.production(cid, edition=edition, source=source)
+        prod = cached_production(cid, source, edition)
         prod = prod[prod["iso3"] != "WLD"]
-        years = [int(y) for y in as_list(year) or []] or [int(prod["year"].max())]
         have = set(int(y) for y in prod["year"].unique())
+        codes_all = vocab.hs_for(cid)
+        years = [int(y) for y in as_list(year) or []] or [_default_year(have, codes_all)]
         missing_years = [y for y in years if y not in have]
         if missing_years:
             raise MissingInputError(
                 f"no {source} production of {cid} for {missing_years} (years with data: {sorted(have)})"
             )
         gov, gov_note = _governance(years, governance)
-        codes_all = vocab.hs_for(cid)
         stage = str(prod["stage"].iloc[0])
         codes = [r["hs"] for r in vocab.hs_codes() if r["hs"] in codes_all and r["stage"] == stage]
         hs_note = ""
         if not codes:
             codes = codes_all
             hs_note = f"no HS code at the {stage} stage: all HS codes of {cid} used for trade"
-        flows = critmin.trade(hs=codes, year=years) if codes else pd.DataFrame()
+        flows = cached_trade(tuple(codes), tuple(years)) if codes else pd.DataFrame()
         for y in years:
             p_y = prod[prod["year"] == y]
             if p_y["value"].isna().any():
@@ -245,6 +247,16 @@ def usgs_supply_risk(
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def _default_year(production_years: set[int], codes: list[str]) -> int:
+    """The latest production year that also has BACI trade for ``codes`` (else the latest production year)."""
+    if codes:
+        baci = store_tables()["baci_trade"]
+        both = production_years & {int(y) for y in baci.loc[baci["hs"].isin(codes), "year"].unique()}
+        if both:
+            return max(both)
+    return max(production_years)
 
 
 def _ev(ev: float | Mapping[tuple[str, str], float] | None, cid: str, iso: str) -> float | None:
