@@ -19,13 +19,13 @@ def brief(
         "rare-earths", help="Commodity id or name, e.g. rare-earths, gallium, germanium, graphite, antimony."
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="HTML file to write [default: out/<commodity>-brief.html]."
+        None, "--out", "-o", help="HTML file to write (default: out/<commodity>-brief.html)."
     ),
     edition: int | None = typer.Option(
         None, "--edition", help="USGS Mineral Commodity Summaries edition (default: newest with data)."
     ),
     as_of: str | None = typer.Option(
-        None, "--as-of", help="Date (YYYY-MM-DD) for 'export controls in force' [default: today]."
+        None, "--as-of", help="Date (YYYY-MM-DD) for 'export controls in force' (default: today)."
     ),
     importer: str = typer.Option(
         "USA", "--importer", help="Importing country (name or ISO3) whose suppliers are shown."
