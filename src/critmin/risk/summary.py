@@ -48,13 +48,15 @@ def summary(
     commodity: str,
     country: str | Sequence[str] | None = None,
     year: int | None = None,
+    edition: int | None = None,
 ) -> pd.DataFrame:
     """Every method for ``commodity`` in one table, with its main inputs, for the brief's "Risk" section.
 
     Rows: concentration (HHI, CR1, from USGS MCS, World Mining Data and BACI exports), EU supply risk per
     stage (bottleneck flagged) with the EU 2023 published SR and EI, GeoPolRisk score and characterisation
     factor for each importer (default EU27, USA, JPN), and the USGS-style DP × TE for each importer.
-    ``year`` defaults to each source's latest. A method that cannot be computed gives a row saying why.
+    ``year`` defaults to each source's latest; ``edition`` is the USGS MCS edition for the USGS-based rows
+    (default: newest). A method that cannot be computed gives a row saying why.
     Columns: method, metric, commodity, country, year, stage, value, scale, inputs, notes, source.
     """
     from critmin import vocab
@@ -69,7 +71,7 @@ def summary(
 
     def conc(source: str) -> Callable[[], list[dict[str, Any]]]:
         def run() -> list[dict[str, Any]]:
-            df = concentration(cid, source=source)  # type: ignore[arg-type]
+            df = concentration(cid, source=source, edition=edition if source == "usgs" else None)  # type: ignore[arg-type]
             if year is not None:
                 df = df[df["year"] == year]
             df = df[df["year"] == df["year"].max()] if year is None else df
@@ -179,7 +181,7 @@ def summary(
         countries = [c for c in importers if c.upper() not in ("EU27", "EU")]
         if not countries:
             return []
-        df = usgs_supply_risk(cid, countries, year=year)
+        df = usgs_supply_risk(cid, countries, year=year, edition=edition)
         out = []
         for r in df.to_dict("records"):
             out.append(
