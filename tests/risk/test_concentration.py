@@ -14,7 +14,7 @@ from critmin.risk import MissingInputError, MissingInputWarning, concentration, 
 from critmin.risk.concentration import cr1, cr3, shares
 
 quantities = st.lists(
-    st.floats(min_value=0.0, max_value=1e9, allow_nan=False), min_size=1, max_size=40
+    st.floats(min_value=0.0, max_value=1e9, allow_subnormal=False), min_size=1, max_size=40
 ).filter(lambda xs: sum(xs) > 0)
 
 
@@ -72,7 +72,9 @@ def test_unit_scaling_invariance(xs, k):
 @settings(max_examples=50)
 @given(
     st.lists(
-        st.tuples(st.sampled_from("abc"), st.floats(min_value=0, max_value=1e6)), min_size=1, max_size=30
+        st.tuples(st.sampled_from("abc"), st.floats(min_value=0, max_value=1e6, allow_subnormal=False)),
+        min_size=1,
+        max_size=30,
     )
 )
 def test_frame_matches_scalar(rows):

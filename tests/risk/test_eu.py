@@ -100,11 +100,11 @@ def test_supply_risk_by_hand():
     assert eu_sr_formula(4.0, 2.0, 0.0, 0.0, 1.0) == pytest.approx(2.0)
 
 
-unit = st.floats(min_value=0.0, max_value=1.0)
-hhis = st.floats(min_value=0.0, max_value=10.0)
+unit = st.floats(min_value=0.0, max_value=1.0, allow_subnormal=False)
+hhis = st.floats(min_value=0.0, max_value=10.0, allow_subnormal=False)
 
 
-@given(hhis, hhis, unit, unit, unit, st.floats(min_value=0.0, max_value=5.0))
+@given(hhis, hhis, unit, unit, unit, st.floats(min_value=0.0, max_value=5.0, allow_subnormal=False))
 def test_sr_monotone_in_each_input(gs, eu, ir, eol, si, step):
     def sr(gs_: float = gs, eu_: float = eu, ir_: float = ir, eol_: float = eol, si_: float = si) -> float:
         return float(eu_sr_formula(gs_, eu_, ir_, eol_, si_))

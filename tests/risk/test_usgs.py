@@ -38,10 +38,10 @@ def test_missing_governance_raises():
         disruption_potential([0.5, 0.5], [0.2, np.nan])
 
 
-shares = st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=10)
+shares = st.lists(st.floats(min_value=0.0, max_value=1.0, allow_subnormal=False), min_size=1, max_size=10)
 
 
-@given(shares, st.floats(min_value=0.0, max_value=1.0))
+@given(shares, st.floats(min_value=0.0, max_value=1.0, allow_subnormal=False))
 def test_dp_zero_with_perfect_governance_and_bounded(s, w):
     total = sum(s) or 1.0
     normal = [x / total for x in s]
@@ -49,7 +49,7 @@ def test_dp_zero_with_perfect_governance_and_bounded(s, w):
     assert 0.0 <= disruption_potential(normal, [w] * len(s)) <= 1.0 + 1e-12
 
 
-normal = st.floats(min_value=0, max_value=1e6).filter(lambda v: v == 0 or v > 1e-9)
+normal = st.floats(min_value=0, max_value=1e6, allow_subnormal=False).filter(lambda v: v == 0 or v > 1e-9)
 
 
 @given(normal, normal, st.floats(min_value=1e-3, max_value=1e3))
