@@ -1040,7 +1040,11 @@ def build_brief(
         Store.open().ensure()  # build before any thread reads the store
     facts: list[Fact] = []
     name = com.name
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="critmin-risk") as pool:
+    from altair.utils.schemapi import debug_mode
+
+    # Altair validates every schema object as it is created; the finished specs are validated by the
+    # tests instead (Figure.spec(validate=True)), which saves about 0.2 s per brief.
+    with debug_mode(False), ThreadPoolExecutor(max_workers=1, thread_name_prefix="critmin-risk") as pool:
         risk_future = (
             pool.submit(_call_risk_summary, com.id, edition, as_of_date, importer_iso) if with_risk else None
         )
