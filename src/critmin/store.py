@@ -21,6 +21,8 @@ import pandas as pd
 
 from critmin.data import PACKAGE_DIR
 
+_VERIFIED: set[tuple[str, int, int]] = set()  # store file states already checked against the package
+
 DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 
 
@@ -76,9 +78,23 @@ class Store:
             con.close()
 
     def is_current(self) -> bool:
-        """True if the store file exists and was built from the embedded package as it is now."""
+        """True if the store file exists and was built from the embedded package as it is now.
+
+        The answer is remembered per file state (size and modification time), so repeated queries
+        do not reopen the file to check.
+        """
         if not self.exists():
             return False
+        stat = self.path.stat()
+        state = (str(self.path.resolve()), stat.st_mtime_ns, stat.st_size)
+        if state in _VERIFIED:
+            return True
+        if self._check_current():
+            _VERIFIED.add(state)
+            return True
+        return False
+
+    def _check_current(self) -> bool:
         con = duckdb.connect(str(self.path), read_only=True)
         try:
             row = con.execute("select value from meta where key = 'package_hash'").fetchone()

@@ -110,10 +110,6 @@ def test_ranking_png_chart(app, tmp_path):
 
 
 def test_main_app_registers_risk():
-    from critmin.cli.main import COMMAND_MODULES
-
-    if "risk_cmd" not in COMMAND_MODULES:
-        pytest.skip("critmin.cli.main does not register risk_cmd yet")
     from critmin.cli.main import app as main_app
 
     result = runner.invoke(main_app, ["risk", "--help"])

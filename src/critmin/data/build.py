@@ -114,6 +114,11 @@ def build_usgs_mcs(src: Path) -> pd.DataFrame:
     return out
 
 
+def _wmd_iso3(code: str) -> str:
+    """ISO3 for a World Mining Data country code (it writes Taiwan as ``S19`` and Kosovo as ``R20``)."""
+    return vocab.resolve_country(code)
+
+
 def build_wmd_production(src: Path) -> pd.DataFrame:
     df = _read_csv(src)
     names = vocab.source_names()
@@ -129,7 +134,7 @@ def build_wmd_production(src: Path) -> pd.DataFrame:
             "wmd_commodity": df["commodity"],
             "stage": stage,
             "country": df["country"],
-            "iso3": df["iso3"],
+            "iso3": df["iso3"].map(_wmd_iso3),
             "year": df["year"].astype(int),
             "value": pd.to_numeric(df["quantity"]),
             "unit": df["unit"],

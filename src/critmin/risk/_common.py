@@ -20,7 +20,6 @@ __all__ = [
     "MissingInputError",
     "MissingInputWarning",
     "as_list",
-    "normalise_iso3",
     "require_columns",
     "store_cached",
     "tonnes_factor",
@@ -140,7 +139,7 @@ def cached_production(commodity: str, source: str, edition: int | None) -> pd.Da
     else:
         raise ValueError(f"unknown production source {source!r}; use 'usgs' or 'wmd'")
     out = out.sort_values(["year", "product", "country"], kind="stable").reset_index(drop=True)
-    return normalise_iso3(out[PRODUCTION_COLUMNS])
+    return out[PRODUCTION_COLUMNS]
 
 
 def cached_governance() -> pd.DataFrame:
@@ -225,38 +224,6 @@ def year_window(
     if absent:
         warn_missing(f"no data for year(s) {absent}; the window uses {present}")
     return present
-
-
-def normalise_iso3(
-    frame: pd.DataFrame, column: str = "iso3", name_column: str | None = "country"
-) -> pd.DataFrame:
-    """``frame`` with non-ISO country codes of a source mapped to critmin's ISO3 (World Mining Data writes
-    Taiwan as ``S19`` and Kosovo as ``R20``; WGI and BACI use ``TWN`` and ``XKX``). Codes that resolve
-    neither by code nor by the row's name are kept as they are."""
-    from critmin import vocab
-
-    codes = frame[column]
-    fixes: dict[str, str] = {}
-    for code in pd.unique(codes.dropna()):
-        code_s = str(code)
-        if code_s == "WLD":
-            continue
-        try:
-            iso = vocab.resolve_country(code_s)
-        except ValueError:
-            iso = None
-        if iso is None and name_column is not None and name_column in frame.columns:
-            names = frame.loc[codes == code, name_column].dropna()
-            if len(names):
-                try:
-                    iso = vocab.resolve_country(str(names.iloc[0]))
-                except ValueError:
-                    iso = None
-        if iso is not None and iso != code_s and len(iso) == 3:
-            fixes[code_s] = iso
-    if not fixes:
-        return frame
-    return frame.assign(**{column: codes.map(lambda c: fixes.get(str(c), c) if isinstance(c, str) else c)})
 
 
 def format_shares(shares: Mapping[str, float], digits: int = 6) -> dict[str, float]:

@@ -48,7 +48,6 @@ from numpy.typing import ArrayLike
 from critmin.risk._common import (
     MissingInputError,
     as_list,
-    normalise_iso3,
     require_columns,
     tonnes_factor,
     warn_missing,
@@ -513,7 +512,6 @@ def geopolrisk(
             materials,
         ).df()
         wgi = con.execute("select iso3, year, political_stability from wgi").df()
-    production = normalise_iso3(production, "country", "name")
     if trade["importer"].isna().any() or trade["exporter"].isna().any():
         warn_missing(
             f"{int(trade['exporter'].isna().sum())} BACI flow(s) from and "
