@@ -22,6 +22,7 @@ import pandas as pd
 from critmin.data import PACKAGE_DIR
 
 _VERIFIED: set[tuple[str, int, int]] = set()  # store file states already checked against the package
+_READERS: dict[str, tuple[tuple[str, int, int], duckdb.DuckDBPyConnection]] = {}  # per-process read connection
 
 DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 
@@ -69,13 +70,44 @@ class Store:
 
     @contextmanager
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the store file (read-only unless asked); the store is built first if missing."""
+        """A connection to the store file (read-only unless asked); the store is built first if missing.
+
+        Reads get a cursor on one read-only connection kept per process and file state (cursors are safe to
+        use from several threads); a write first closes that connection, as DuckDB requires.
+        """
         self.ensure()
-        con = duckdb.connect(str(self.path), read_only=read_only)
+        if read_only:
+            cursor = self._reader().cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            return
+        self._close_reader()
+        con = duckdb.connect(str(self.path))
         try:
             yield con
         finally:
             con.close()
+
+    def _state(self) -> tuple[str, int, int]:
+        stat = self.path.stat()
+        return (str(self.path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        state = self._state()
+        cached = _READERS.get(state[0])
+        if cached is not None and cached[0] == state:
+            return cached[1]
+        self._close_reader()
+        con = duckdb.connect(str(self.path), read_only=True)
+        _READERS[state[0]] = (state, con)
+        return con
+
+    def _close_reader(self) -> None:
+        cached = _READERS.pop(str(self.path.resolve()), None)
+        if cached is not None:
+            cached[1].close()
 
     def is_current(self) -> bool:
         """True if the store file exists and was built from the embedded package as it is now.
@@ -85,8 +117,7 @@ class Store:
         """
         if not self.exists():
             return False
-        stat = self.path.stat()
-        state = (str(self.path.resolve()), stat.st_mtime_ns, stat.st_size)
+        state = self._state()
         if state in _VERIFIED:
             return True
         if self._check_current():
@@ -95,14 +126,13 @@ class Store:
         return False
 
     def _check_current(self) -> bool:
-        con = duckdb.connect(str(self.path), read_only=True)
         try:
-            row = con.execute("select value from meta where key = 'package_hash'").fetchone()
-            imported = con.execute("select count(*) from imports").fetchone()
+            with self._reader().cursor() as con:
+                row = con.execute("select value from meta where key = 'package_hash'").fetchone()
+                imported = con.execute("select count(*) from imports").fetchone()
         except duckdb.Error:
+            self._close_reader()
             return False
-        finally:
-            con.close()
         # a store holding user imports is kept even when the package changed: `critmin db build` resets it
         return bool(imported and imported[0]) or (row is not None and row[0] == package_hash())
 
@@ -127,6 +157,8 @@ class Store:
                 _write_meta(con, descriptor)
             finally:
                 con.close()
+            if self.exists():
+                self._close_reader()
             os.replace(tmp, self.path)
         finally:
             tmp.unlink(missing_ok=True)
