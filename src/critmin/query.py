@@ -157,24 +157,36 @@ def production(
     df = _select("wmd_production", clauses, params, "year, wmd_commodity, country")
     if df.empty:
         raise NoDataError(f"no World Mining Data production for {cid}")
+    return wmd_production_frame(df)
+
+
+def wmd_production_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the ``wmd_production`` table in the columns of :func:`production`."""
     out = pd.DataFrame(
         {
             "dataset": "wmd",
-            "commodity": df["commodity"],
-            "product": df["wmd_commodity"],
-            "stage": df["stage"],
+            "commodity": rows["commodity"],
+            "product": rows["wmd_commodity"],
+            "stage": rows["stage"],
             "edition": pd.NA,
-            "year": df["year"],
-            "country": df["country"],
-            "iso3": df["iso3"],
-            "value": df["value"],
-            "unit": df["unit"],
-            "estimated": df["flag"] == "e",
-            "note": df["flag"].map(WMD_FLAGS).fillna(""),
-            "source": df["source"],
+            "year": rows["year"],
+            "country": rows["country"],
+            "iso3": rows["iso3"],
+            "value": rows["value"],
+            "unit": rows["unit"],
+            "estimated": rows["flag"] == "e",
+            "note": rows["flag"].map(WMD_FLAGS).fillna(""),
+            "source": rows["source"],
         }
     )
     return out[PRODUCTION_COLUMNS]
+
+
+def with_mean_estimate(wgi: pd.DataFrame) -> pd.DataFrame:
+    """``wgi`` rows with ``mean_estimate``, the plain mean of the six estimates (NaN unless all six exist)."""
+    out = wgi.copy()
+    out.insert(len(out.columns) - 2, "mean_estimate", out[WGI_ESTIMATES].mean(axis=1, skipna=False))
+    return out
 
 
 def reserves(
@@ -223,9 +235,7 @@ def governance(
     params: list[Any] = []
     _where(clauses, params, "iso3", _countries(country))
     _where(clauses, params, "year", _as_list(year))
-    df = _select("wgi", clauses, params, "iso3, year")
-    df.insert(len(df.columns) - 2, "mean_estimate", df[WGI_ESTIMATES].mean(axis=1, skipna=False))
-    return df
+    return with_mean_estimate(_select("wgi", clauses, params, "iso3, year"))
 
 
 def stage_shares(commodity: str, stage: str | None = None, projections: bool = False) -> pd.DataFrame:

@@ -78,7 +78,7 @@ def store_tables() -> dict[str, pd.DataFrame]:
     """
     import pyarrow as pa
 
-    from critmin.query import WGI_ESTIMATES
+    from critmin.query import with_mean_estimate
     from critmin.store import Store
 
     with Store.open().connect() as con:
@@ -93,15 +93,14 @@ def store_tables() -> dict[str, pd.DataFrame]:
         for n in table.column_names
     }
     baci = pa.table(arrays).to_pandas()
-    wgi.insert(len(wgi.columns) - 2, "mean_estimate", wgi[WGI_ESTIMATES].mean(axis=1, skipna=False))
-    return {"usgs_mcs": usgs, "wmd_production": wmd, "wgi": wgi, "baci_trade": baci}
+    return {"usgs_mcs": usgs, "wmd_production": wmd, "wgi": with_mean_estimate(wgi), "baci_trade": baci}
 
 
 @store_cached
 def cached_production(commodity: str, source: str, edition: int | None) -> pd.DataFrame:
     """Production of one commodity as ``critmin.production(commodity, edition=..., source=...)`` returns it
     (one USGS edition: the given one or the newest holding the commodity), with critmin ISO3 codes."""
-    from critmin.query import PRODUCTION_COLUMNS, WMD_FLAGS, NoDataError
+    from critmin.query import PRODUCTION_COLUMNS, NoDataError, wmd_production_frame
 
     tables = store_tables()
     if source == "usgs":
@@ -119,23 +118,7 @@ def cached_production(commodity: str, source: str, edition: int | None) -> pd.Da
         rows = rows[rows["commodity"] == commodity]
         if rows.empty:
             raise NoDataError(f"no World Mining Data production for {commodity}")
-        out = pd.DataFrame(
-            {
-                "dataset": "wmd",
-                "commodity": rows["commodity"],
-                "product": rows["wmd_commodity"],
-                "stage": rows["stage"],
-                "edition": pd.NA,
-                "year": rows["year"],
-                "country": rows["country"],
-                "iso3": rows["iso3"],
-                "value": rows["value"],
-                "unit": rows["unit"],
-                "estimated": rows["flag"] == "e",
-                "note": rows["flag"].map(WMD_FLAGS).fillna(""),
-                "source": rows["source"],
-            }
-        )
+        out = wmd_production_frame(rows)
     else:
         raise ValueError(f"unknown production source {source!r}; use 'usgs' or 'wmd'")
     out = out.sort_values(["year", "product", "country"], kind="stable").reset_index(drop=True)
