@@ -23,8 +23,8 @@ demo: $(RUN_STAMP)
 	$(BIN)/critmin brief rare-earths --out out/rare-earths-brief.html
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
