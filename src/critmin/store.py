@@ -21,8 +21,10 @@ import pandas as pd
 
 from critmin.data import PACKAGE_DIR
 
-_VERIFIED: set[tuple[str, int, int]] = set()  # store file states already checked against the package
-_READERS: dict[str, tuple[tuple[str, int, int], duckdb.DuckDBPyConnection]] = {}  # per-process read connection
+FileState = tuple[str, int, int]  # resolved path, modification time (ns), size
+_VERIFIED: set[FileState] = set()  # store file states already checked against the package
+# one read-only connection per store file in this process, with the file state it was opened on
+_READERS: dict[str, tuple[FileState, duckdb.DuckDBPyConnection]] = {}
 
 DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 
@@ -90,7 +92,7 @@ class Store:
         finally:
             con.close()
 
-    def _state(self) -> tuple[str, int, int]:
+    def _state(self) -> FileState:
         stat = self.path.stat()
         return (str(self.path.resolve()), stat.st_mtime_ns, stat.st_size)
 
