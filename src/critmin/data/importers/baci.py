@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from critmin.data.importers.errors import ImportFormatError
+from critmin.data.importers.files import read_text
 
 TRADE_COLUMNS = ["year", "exporter", "importer", "hs", "value_kusd", "quantity_t", "edition", "source"]
 COUNTRY_COLUMNS = ["code", "name", "iso2", "iso3", "critmin_iso3", "source"]
@@ -43,7 +44,7 @@ _HS_CODE = r"^\d{5,6}$"
 
 def read_baci_countries(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read BACI's country-code table into ``baci_countries`` rows (code, name, iso2, iso3, critmin_iso3, source)."""
-    text = _text(path)
+    text = read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(reader)]
     idx: dict[str, int] = {}
@@ -175,18 +176,6 @@ def read_baci(
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-
-def _text(path: str | os.PathLike[str]) -> str:
-    """Decoded text of a small file; raises if it is empty."""
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    if not text.strip():
-        raise ImportFormatError(path, None, None, "file is empty")
-    return text
 
 
 def _header(path: str | os.PathLike[str]) -> list[str]:

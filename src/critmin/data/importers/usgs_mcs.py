@@ -25,6 +25,7 @@ import pandas as pd
 
 from critmin import vocab
 from critmin.data.importers.errors import ImportFormatError
+from critmin.data.importers.files import read_text
 
 COLUMNS = [
     "commodity",
@@ -202,13 +203,7 @@ def read_usgs_mcs(
 
 def _read_csv(path: str | os.PathLike[str]) -> _File:
     """Header and non-blank rows of a CSV (BOM, CRLF, quoted newlines handled), each with its first line."""
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    if not text.strip():
-        raise ImportFormatError(path, None, None, "file is empty")
+    text = read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from critmin.data.importers.errors import ImportFormatError
+from critmin.data.importers.files import read_text
 
 COLUMNS = [
     "iso3",
@@ -51,13 +52,7 @@ def read_wgi_databank(path: str | os.PathLike[str], *, edition: str | None = Non
     ``edition`` (e.g. ``"2024 update"``) defaults to the year of the "Last Updated" footer.
     Economy-years without any of the six estimates are left out.
     """
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    if not text.strip():
-        raise ImportFormatError(path, None, None, "file is empty")
+    text = read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.replace("\ufeff", "").strip() for h in next(reader)]
     idx: dict[str, int] = {}
