@@ -104,3 +104,13 @@ def test_ticm_rows_are_not_shipped() -> None:
 def test_unknown_commodity_suggests_names(built_store: Store) -> None:
     with pytest.raises(critmin.vocab.UnknownNameError, match="rare-earths"):
         critmin.production("rare earthz")
+
+
+def test_every_numeric_field_states_its_unit_and_every_resource_its_sources() -> None:
+    descriptor = json.loads((build.DATA_DIR / "datapackage.json").read_text())
+    for res in descriptor["resources"]:
+        assert res["sources"] and all(s["title"] for s in res["sources"]), res["name"]
+        assert res["schema"]["primaryKey"], res["name"]
+        for field in res["schema"]["fields"]:
+            if field["type"] == "number":
+                assert field.get("unit"), (res["name"], field["name"])
