@@ -129,6 +129,8 @@ def _usgs(
         params.extend(isos)
     df = _select("usgs_mcs", clauses, params, "year, product, iso3 = 'WLD', country")
     df = df.rename(columns={value_column: "value"})
+    if value_column == "reserves":  # USGS estimate marks refer to production figures only
+        df["estimated"] = pd.NA
     df.insert(0, "dataset", "usgs_mcs")
     return df[PRODUCTION_COLUMNS]
 

@@ -63,3 +63,23 @@ def test_data_list_and_db_info(built_store: Store) -> None:
     assert any(r["name"] == "usgs_mcs" for r in json.loads(info.stdout))
     path = runner.invoke(app, ["db", "path"])
     assert path.stdout.strip() == str(built_store.path)
+
+
+def test_table_output_is_readable_with_sources_below(built_store: Store) -> None:
+    result = runner.invoke(app, ["data", "show", "rare-earths", "--what", "reserves", "--edition", "2025"])
+    assert result.exit_code == 0, result.output
+    assert "44,000,000" in result.stdout
+    assert "Source: https://doi.org/10.5066/P13XCP3R" in result.stdout
+
+
+def test_reserves_not_published_are_said_so(built_store: Store) -> None:
+    result = runner.invoke(app, ["data", "show", "gallium", "--what", "reserves"])
+    assert result.exit_code == 0, result.output
+    assert "No reserves figures published for gallium" in result.stdout
+
+
+def test_data_commodities_lists_the_vocabulary(built_store: Store) -> None:
+    result = runner.invoke(app, ["data", "commodities", "--format", "json"])
+    assert result.exit_code == 0
+    ids = {r["id"] for r in json.loads(result.stdout)}
+    assert {"rare-earths", "gallium", "neodymium", "dysprosium"} <= ids

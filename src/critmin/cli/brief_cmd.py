@@ -82,7 +82,7 @@ def brief(
 def _unknown(exc: UnknownNameError, what: str) -> str:
     """The error text for an unknown name, with the suggestions as a hint."""
     hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
-    return f"unknown {what} {exc.name!r}.{hint} (`critmin data list` lists the commodities.)"
+    return f"unknown {what} {exc.name!r}.{hint} (`critmin data commodities` lists them.)"
 
 
 def register(app: typer.Typer) -> None:

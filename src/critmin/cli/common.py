@@ -42,6 +42,17 @@ def records(frame: Any, columns: list[str] | None = None) -> list[dict[str, Any]
     return [{k: _clean(v) for k, v in row.items()} for row in sub.to_dict("records")]
 
 
+def _cell_text(value: Any) -> str:
+    """A table cell: blank for missing, thousands separators, no exponent for large figures."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() or abs(value) >= 1e5 else f"{value:,.6g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    return str(value)
+
+
 def emit(frame: Any, fmt: OutputFormat, columns: list[str] | None = None, title: str | None = None) -> None:
     """Print a DataFrame as a Rich table, CSV or a JSON array of records."""
     sub = frame[columns] if columns else frame
@@ -56,9 +67,7 @@ def emit(frame: Any, fmt: OutputFormat, columns: list[str] | None = None, title:
         for col in sub.columns:
             table.add_column(str(col), overflow="fold")
         for row in records(sub):
-            table.add_row(
-                *("" if v is None else f"{v:,.6g}" if isinstance(v, float) else str(v) for v in row.values())
-            )
+            table.add_row(*(_cell_text(v) for v in row.values()))
         console.print(table)
 
 

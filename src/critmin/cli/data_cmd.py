@@ -11,6 +11,7 @@ from critmin.cli.common import OutputFormat, console, emit, ensure_store, fail, 
 
 data_app = typer.Typer(help="List, show and rebuild the embedded data.", no_args_is_help=True)
 
+SHOW_TABLE_FIELDS = ["country", "iso3", "year", "value", "unit", "estimated"]
 SHOW_JSON_FIELDS = [
     "commodity",
     "edition",
@@ -76,10 +77,32 @@ def show(
         raise fail(str(exc)) from exc
     if frame.empty:
         raise fail(f"no {what.value} rows for {commodity} with these options")
-    title = f"{what.value} of {commodity}" + (
-        f", USGS MCS {frame['edition'].iloc[0]}" if source is ProductionSource.usgs else ""
+    if fmt is not OutputFormat.table:
+        emit(frame, fmt, columns=SHOW_JSON_FIELDS)
+        return
+    edition_text = f", USGS MCS {frame['edition'].iloc[0]}" if source is ProductionSource.usgs else ""
+    emit(frame, fmt, columns=SHOW_TABLE_FIELDS, title=f"{what.value} of {commodity}{edition_text}")
+    if frame["value"].isna().all():
+        console.print(
+            f"No {what.value} figures published for {commodity} in this dataset; see the notes (--format csv)."
+        )
+    for source_text in frame["source"].drop_duplicates():
+        console.print(f"[dim]Source: {source_text}[/]")
+    console.print("[dim]Notes (USGS symbols, footnotes, conversions) are in --format csv or json.[/]")
+
+
+@data_app.command("commodities")
+def commodities(
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json"),
+) -> None:
+    """The commodity vocabulary: ids to use in every command, names, symbols, group members, HS codes."""
+    from critmin.query import commodities as vocabulary
+
+    frame = vocabulary()
+    columns = (
+        None if fmt is not OutputFormat.table else ["id", "name", "kind", "symbol", "members", "hs_codes"]
     )
-    emit(frame, fmt, columns=SHOW_JSON_FIELDS, title=title)
+    emit(frame, fmt, columns=columns, title="critmin commodities")
 
 
 @data_app.command("build")
