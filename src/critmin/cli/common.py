@@ -24,49 +24,78 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def _clean(value: Any) -> Any:
+def clean(value: Any) -> Any:
+    """A JSON-ready value: NaN/NA/NaT → None, numpy scalars → Python, dicts and lists cleaned inside."""
     if value is None:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
-    if hasattr(value, "item"):
-        return _clean(value.item())
-    if value is __import__("pandas").NA:
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        return clean(value.item())
+    import pandas as pd
+
+    if value is pd.NA or value is pd.NaT:
         return None
     return value
 
 
+def _json_default(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 def records(frame: Any, columns: list[str] | None = None) -> list[dict[str, Any]]:
-    """DataFrame rows as JSON-ready dicts (NaN/NA → null, numpy scalars → Python)."""
+    """DataFrame rows as JSON-ready dicts (see :func:`clean`)."""
     sub = frame[columns] if columns else frame
-    return [{k: _clean(v) for k, v in row.items()} for row in sub.to_dict("records")]
+    return [{str(k): clean(v) for k, v in row.items()} for row in sub.to_dict("records")]
 
 
 def _cell_text(value: Any) -> str:
     """A table cell: blank for missing, thousands separators, no exponent for large figures."""
+    value = clean(value)
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() or abs(value) >= 1e5 else f"{value:,.6g}"
+        return f"{value:,.0f}" if value.is_integer() or abs(value) >= 1e5 else f"{value:,.4g}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}" if abs(value) >= 10_000 else str(value)
     return str(value)
 
 
-def emit(frame: Any, fmt: OutputFormat, columns: list[str] | None = None, title: str | None = None) -> None:
-    """Print a DataFrame as a Rich table, CSV or a JSON array of records."""
+def emit(
+    frame: Any,
+    fmt: OutputFormat,
+    columns: list[str] | None = None,
+    title: str | None = None,
+    table_columns: list[str] | None = None,
+) -> None:
+    """Print a DataFrame as a Rich table (of ``table_columns`` if given), CSV or a JSON array of records.
+
+    CSV and JSON carry ``columns`` (default: all); nested values (dicts, lists) become JSON text in CSV.
+    """
     sub = frame[columns] if columns else frame
     if fmt is OutputFormat.json:
-        typer.echo(json.dumps(records(sub), ensure_ascii=False, indent=1))
+        typer.echo(json.dumps(records(sub), ensure_ascii=False, indent=1, default=_json_default))
     elif fmt is OutputFormat.csv:
-        typer.echo(sub.to_csv(index=False, lineterminator="\n"), nl=False)
+        flat = sub.apply(
+            lambda col: col.map(
+                lambda v: json.dumps(clean(v), ensure_ascii=False) if isinstance(v, dict | list) else v
+            )
+        )
+        typer.echo(flat.to_csv(index=False, lineterminator="\n"), nl=False)
     else:
         from rich.table import Table
 
+        shown = [c for c in table_columns if c in sub.columns] if table_columns else list(sub.columns)
         table = Table(title=title, show_lines=False)
-        for col in sub.columns:
-            table.add_column(str(col), overflow="fold")
-        for row in records(sub):
+        for col in shown:
+            table.add_column(
+                str(col), overflow="fold", justify="right" if sub[col].dtype.kind in "fi" else "left"
+            )
+        for row in records(sub[shown]):
             table.add_row(*(_cell_text(v) for v in row.values()))
         console.print(table)
 

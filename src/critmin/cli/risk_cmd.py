@@ -9,8 +9,6 @@ critmin risk table --method eu --chart out/criticality.html
 
 from __future__ import annotations
 
-import json
-import math
 import warnings
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from critmin.cli.common import OutputFormat, console, ensure_store, err_console, fail
+from critmin.cli.common import OutputFormat, emit, ensure_store, err_console, fail
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,79 +57,10 @@ TABLE_COLUMNS: dict[str, list[str]] = {
 LEAD = ["method", "commodity", "country", "year", "stage", "value"]
 
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def _clean(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        return _clean(value.item())
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return None
-    except ImportError:  # pragma: no cover
-        pass
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON records: method, commodity, country, year, stage, value first, then every input column."""
-    cols = [c for c in LEAD if c in frame.columns] + [c for c in frame.columns if c not in LEAD]
-    out = []
-    for rec in frame[cols].to_dict("records"):
-        row = {str(k): _clean(v) for k, v in rec.items()}
-        for key in LEAD:
-            row.setdefault(key, None)
-        out.append(row)
-    return out
-
-
 def _show(frame: pd.DataFrame, fmt: OutputFormat, columns: list[str], title: str) -> None:
-    """Print ``frame``: a Rich table of ``columns``, or every column as CSV or JSON."""
-    if fmt is OutputFormat.json:
-        typer.echo(json.dumps(_records(frame), ensure_ascii=False, indent=1, default=_json_default))
-        return
-    if fmt is OutputFormat.csv:
-        flat = frame.copy()
-        for col in flat.columns:
-            if flat[col].map(lambda v: isinstance(v, dict | list)).any():
-                flat[col] = flat[col].map(
-                    lambda v: json.dumps(_clean(v), ensure_ascii=False) if isinstance(v, dict | list) else v
-                )
-        typer.echo(flat.to_csv(index=False, lineterminator="\n"), nl=False)
-        return
-    from rich.table import Table
-
-    table = Table(title=title, show_lines=False)
-    shown = [c for c in columns if c in frame.columns]
-    for col in shown:
-        table.add_column(col, overflow="fold", justify="right" if frame[col].dtype.kind in "fi" else "left")
-    for rec in frame[shown].to_dict("records"):
-        table.add_row(*(_cell(rec[c]) for c in shown))
-    console.print(table)
-
-
-def _cell(value: Any) -> str:
-    value = _clean(value)
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-    return str(value)
+    """Print ``frame``: a Rich table of ``columns``, or every column as CSV or JSON (``LEAD`` fields first)."""
+    lead = frame.reindex(columns=[*LEAD, *(c for c in frame.columns if c not in LEAD)])
+    emit(lead, fmt, title=title, table_columns=columns)
 
 
 def _proxies(items: list[str] | None) -> dict[str, str]:
