@@ -1,4 +1,4 @@
-"""GeoPolRisk: formula by hand, properties, missing inputs, critmin's data."""
+"""GeoPolRisk: formula by hand, the published example of geopolrisk-py's docs, properties, missing inputs, data."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from critmin.risk import MissingInputWarning, geopolrisk, geopolrisk_frame, political_instability
-from critmin.risk.geopolrisk import CF_COPPER_OECD, DEFAULT_G, geopolrisk_hhi, geopolrisk_score, import_risk
+from critmin.risk.geopolrisk import (
+    CF_COPPER_OECD,
+    DEFAULT_G,
+    characterization_factor,
+    geopolrisk_hhi,
+    geopolrisk_score,
+    import_risk,
+)
 
 MH = pd.DataFrame({"material": ["Ore", "Ore", "Metal"], "hs": ["111111", "111112", "222222"]})
 
@@ -104,6 +111,49 @@ def test_no_production_gives_nan_and_a_warning():
         out = geopolrisk_frame(trade, PRODUCTION, STABILITY, MH, years=[2019])
     assert out["geopolrisk"].isna().all() and out["cf"].isna().all()
     assert out["notes"].str.contains("HHI undefined").all()
+
+
+# --- known answers: the published example of geopolrisk-py's documentation ---------------------------
+
+# (material, economic unit, HHI, import risk, price USD/kg, published score, published CF eq. kg Cu/kg),
+# copied digit for digit from the output table of `gprs_calc([2022], ["China", "Germany", 842, 36], ...)`
+# and of the regional run (EFTA = Iceland, Norway, Switzerland) in the documentation notebook.
+GPR_DOCS_EXAMPLE = [
+    ("Aluminium", "China", 0.3532792047080751, 0.01116645058301709, 2.5278165947009335,
+     0.003944874781380299, 0.024356630597795206),
+    ("Cobalt", "China", 0.4928971158048766, 0.8776058519102541, 16.24540190511184,
+     0.4325693932200459, 17.164243776457226),
+    ("Niobium", "China", 0.8692862183478102, 0.5497926876444555, 24.805392286966356,
+     0.47792720631772756, 28.95651418754137),
+    ("Phosphate", "China", 0.2348754375481461, 3.6010063981462157e-06, 1.1401055252819092,
+     8.45787953378266e-07, 2.3552931668967124e-06),
+    ("Rhodium", "China", 0.699713407838737, 0.49963530967374903, 419427.8199134199,
+     0.3496015252083816, 358153.3175070907),
+    ("Germanium", "China", 0.8764039128409503, 0.0, 0.0, 0.0, 0.0),
+    ("Nickel", "EFTA", 0.26749007657640966, 0.48878442310258746, 3.201878605585136,
+     0.13074498276506735, 1.0225117821702758),
+    ("Gold", "EFTA", 0.049356777146401465, 0.6425678941145394, 4516.623757444646,
+     0.03171508035124381, 349.87922605636226),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("material", "unit", "hhi", "wta", "price", "score", "cf"), GPR_DOCS_EXAMPLE)
+def test_published_example_of_geopolrisk_py_docs(material, unit, hhi, wta, price, score, cf):
+    """Known answer: the worked example of the geopolrisk-py documentation (Koyamparambath, Schraml, Helbig,
+    Sonnemann), notebook "Different types of typical usage of the package", sections "GeoPolRisk Calculation
+    using main function" (China, 2022) and "Main Function to run for the regional assessment" (EFTA, 2022):
+    each output row prints HHI, "Import Risk" and "Price" beside the "GeoPolRisk Score" and the
+    "GeoPolRisk Characterization Factor [eq. Kg-Cu/Kg]". Read in github.com/akoyamp/geopolrisk-py,
+    docs/_build/html/_sources/notebooks/example.ipynb.txt (commit 8fe3169a), the rendered
+    docs/notebooks/example.ipynb.
+
+    The rows print the import risk Σ g_i f_i / (p + F) but not the suppliers behind it, so the score is
+    checked through one supplier of weight 1 whose g is that import risk (p = 0): geopolrisk_score is then
+    exactly HHI × import risk, Eq. 1 of the method. The CF checks Eq. 3 with critmin's copper reference
+    (CF_COPPER_OECD = 0.409412948): score × price / CF_Cu. Digits are printed to full double precision.
+    """
+    assert geopolrisk_score(hhi, [wta], [1.0], 0.0) == pytest.approx(score, rel=1e-12, abs=1e-300)
+    assert characterization_factor(score, price) == pytest.approx(cf, rel=1e-9, abs=1e-300)
 
 
 # --- properties --------------------------------------------------------------------------------------
