@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
+
 import pytest
 
 import critmin
@@ -84,6 +86,14 @@ def test_events_as_of_drops_later_measures(built_store: Store) -> None:
     assert "in_force_on_as_of" in early
     later = critmin.events(commodity="rare-earths", as_of="2026-11-28")
     assert len(later) > len(early)
+
+
+def test_past_in_force_is_unknown_for_measures_lifted_since(built_store: Store) -> None:
+    past = critmin.events(commodity="rare-earths", as_of="2011-03-01").set_index("event_id")
+    assert pd.isna(past.loc["CHN-20101228-RE-QUOTA-2011H1", "in_force_on_as_of"])  # lifted since, no end date
+    today = critmin.events(commodity="rare-earths", as_of=date.today()).set_index("event_id")
+    assert not today.loc["CHN-20101228-RE-QUOTA-2011H1", "in_force_on_as_of"]
+    assert today.loc["CHN-20231221-RE-TECH-BAN", "in_force_on_as_of"]
 
 
 def test_bad_as_of_date_is_named(built_store: Store) -> None:

@@ -337,8 +337,10 @@ def events(
 ) -> pd.DataFrame:
     """Export-control events; ``commodity`` matches the commodity, its members and its groups.
 
-    With ``as_of``, rows first dated (announced or effective) after that date, or undated, are dropped and ``in_force_on_as_of`` says whether the measure had
-    started by then and is ``in_force`` by the registry's latest status (the registry holds no end dates).
+    With ``as_of``, rows first dated (announced or effective) after that date, or undated, are dropped, and
+    ``in_force_on_as_of`` says whether the measure applied then: true if it had started and is ``in_force`` by
+    the registry's latest status; false if it had not started, or (as of today) is lifted or suspended; NA for
+    a past date when it had started and is lifted or suspended now, since the registry records no end dates.
     """
     clauses: list[str] = []
     params: list[Any] = []
@@ -359,7 +361,12 @@ def events(
         announced = pd.to_datetime(df["announced"], format="mixed", errors="coerce")
         first = pd.concat([announced, start], axis=1).min(axis=1).dt.date
         df = df[first <= day]
-        df = df.assign(in_force_on_as_of=(df["start"] <= day) & (df["status"] == "in_force"))
+        started = df["start"] <= day
+        in_force = (started & (df["status"] == "in_force")).astype("boolean")
+        # the registry records no end dates: a measure lifted or suspended since may still have applied then
+        unknown = started & df["status"].isin(["lifted", "suspended"]) & (day < date.today())
+        in_force[unknown] = pd.NA
+        df = df.assign(in_force_on_as_of=in_force)
     return df.reset_index(drop=True)
 
 

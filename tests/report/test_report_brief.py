@@ -256,3 +256,13 @@ def test_group_member_points_to_the_group_brief() -> None:
     b = build_brief("neodymium", as_of="2025-06-01")
     assert "`critmin brief rare-earths`" in b.notice
     assert b.figures  # the export-control timeline still names neodymium measures
+
+
+@pytest.mark.usefixtures("built_store")
+def test_past_as_of_lists_measures_lifted_since_as_possibly_applying() -> None:
+    b = build_brief("rare-earths", as_of="2011-03-01")
+    controls = _section(b, "controls")
+    captions = [t.caption for t in controls.tables]
+    assert any("may or may not have applied" in c for c in captions)
+    maybe = next(t for t in controls.tables if "may or may not" in t.caption)
+    assert any("14,446 t" in cell for row in maybe.rows for cell in row)

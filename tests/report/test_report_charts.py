@@ -263,3 +263,30 @@ def test_every_chart_compiles_with_vl_convert() -> None:
     kwargs = {"vl_version": _vl_version()} if _vl_version() else {}
     vega = vlc.vegalite_to_vega(spec, **kwargs)
     assert vega["marks"]
+
+
+def test_events_timeline_with_an_early_as_of_date_keeps_its_width() -> None:
+    """An as-of date before the detail panel must not be drawn left of its axis (it stretched the SVG)."""
+    import re
+
+    import vl_convert as vlc
+
+    events = pd.DataFrame(
+        {
+            "event_id": ["a", "b"],
+            "date": ["2010-07-01", "2024-01-01"],
+            "country": ["China", "China"],
+            "measure": ["export_quota", "export_ban"],
+            "status": ["lifted", "in_force"],
+            "summary": ["x", "y"],
+            "in_force": [False, True],
+        }
+    )
+    widths = {}
+    for as_of in ("2011-03-01", "2025-06-01"):
+        chart = charts.events_timeline_chart(
+            events, commodity_name="Rare earths", as_of=as_of, source_label="R"
+        )
+        svg = vlc.vegalite_to_svg(chart.to_dict())
+        widths[as_of] = float(re.search(r'<svg[^>]* width="([\d.]+)"', svg).group(1))  # type: ignore[union-attr]
+    assert widths["2011-03-01"] == pytest.approx(widths["2025-06-01"], abs=50)  # was 2,444 vs 666 px

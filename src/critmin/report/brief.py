@@ -711,6 +711,33 @@ def _event_date(row: pd.Series) -> str | None:
     return None
 
 
+def _events_table(events: pd.DataFrame, caption: str, label: str) -> Table:
+    """A table of measures: date, country, measure, commodities, target, summary and a link to the source."""
+    rows, links = [], {}
+    for i, r in enumerate(events.itertuples(index=False)):
+        rows.append(
+            [
+                str(r.effective if isinstance(r.effective, str) and r.effective else r.announced or ""),
+                str(r.country),
+                charts.measure_label(str(r.measure)),
+                str(r.commodities or "").replace(";", ", "),
+                str(r.target or ""),
+                str(r.summary or ""),
+                "source",
+            ]
+        )
+        if isinstance(r.source_url, str) and r.source_url.startswith("http"):
+            links[(i, 6)] = r.source_url
+    return Table(
+        ["Effective", "Country", "Measure", "Commodities", "Target", "Summary", "Source"],
+        rows,
+        caption=caption,
+        source=label,
+        links=links,
+        classes=["nowrap", "nowrap", "narrow", "narrow", "nowrap", "wide", "nowrap"],
+    )
+
+
 def _events_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[Fact]) -> Section:
     sec = Section("controls", "Export controls")
     df = _call(api.events, commodity=cid)
@@ -719,13 +746,15 @@ def _events_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[F
         return sec
     label = "critmin export-control registry"
     on_day = _call(api.events, commodity=cid, as_of=as_of.isoformat())
-    flags = on_day.get("in_force_on_as_of", pd.Series(False, index=on_day.index)).fillna(False).astype(bool)
-    in_force_ids = set(on_day.loc[flags, "event_id"]) if len(on_day) else set()
+    status_then = on_day.get("in_force_on_as_of", pd.Series(False, index=on_day.index, dtype="boolean"))
+    in_force_ids = set(on_day.loc[status_then.fillna(False).astype(bool), "event_id"])
+    maybe_ids = set(on_day.loc[status_then.isna(), "event_id"])
     df = df.copy()
     df["country"] = [_country(i, c) for i, c in zip(df["iso3"], df["country"], strict=True)]
     df["in_force"] = df["event_id"].isin(in_force_ids)
     df["date"] = [_event_date(row) for _, row in df.iterrows()]
     active = df[df["in_force"]].sort_values("date", ascending=False)
+    maybe = df[df["event_id"].isin(maybe_ids)].sort_values("date", ascending=False)
     known = len(on_day)
     sec.intro.append(
         f"{len(active)} of the {known} measures affecting {name.lower()} that the registry knows of by"
@@ -740,33 +769,26 @@ def _events_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[F
         )
     )
     if len(active):
-        rows, links = [], {}
-        for i, r in enumerate(active.itertuples(index=False)):
-            rows.append(
-                [
-                    str(r.effective if isinstance(r.effective, str) and r.effective else r.announced or ""),
-                    str(r.country),
-                    charts.measure_label(str(r.measure)),
-                    str(r.commodities or "").replace(";", ", "),
-                    str(r.target or ""),
-                    str(r.summary or ""),
-                    "source",
-                ]
-            )
-            if isinstance(r.source_url, str) and r.source_url.startswith("http"):
-                links[(i, 6)] = r.source_url
         sec.tables.append(
-            Table(
-                ["Effective", "Country", "Measure", "Commodities", "Target", "Summary", "Source"],
-                rows,
-                caption=f"Measures in force on {as_of.isoformat()} (status as of the registry's latest information).",
-                source=label,
-                links=links,
-                classes=["nowrap", "nowrap", "narrow", "narrow", "nowrap", "wide", "nowrap"],
+            _events_table(
+                active,
+                f"Measures in force on {as_of.isoformat()} (status as of the registry's latest information).",
+                label,
             )
         )
     else:
-        sec.notes.append(f"No measure affecting {name.lower()} is in force on {as_of.isoformat()}.")
+        sec.notes.append(
+            f"No measure affecting {name.lower()} is known to be in force on {as_of.isoformat()}."
+        )
+    if len(maybe):
+        sec.tables.append(
+            _events_table(
+                maybe,
+                f"Started by {as_of.isoformat()} and lifted or suspended since: the registry records no end dates,"
+                " so these may or may not have applied on that date.",
+                label,
+            )
+        )
     dated = df[df["date"].notna()]
     if len(dated) < len(df):
         sec.notes.append(f"{len(df) - len(dated)} measure(s) without a known date are not on the timeline.")

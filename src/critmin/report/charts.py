@@ -797,13 +797,15 @@ def events_timeline_chart(events: pd.DataFrame, *, commodity_name: str, as_of: s
                 ],
             )
         )
+        # an as-of date before this panel's start would be drawn left of the axis and stretch the figure
+        rule_data = rule_df if as_of_ts >= first else rule_df.iloc[0:0]
         rule = (
-            alt.Chart(rule_df)
+            alt.Chart(rule_data)
             .mark_rule(color=INK, strokeDash=[4, 3])
             .encode(x=alt.X("date:T", scale=x_scale))
         )
         rule_text = (
-            alt.Chart(rule_df)
+            alt.Chart(rule_data)
             .mark_text(align="right", baseline="bottom", dx=-4, dy=-2, color=INK, fontSize=10)
             .encode(x=alt.X("date:T", scale=x_scale), y=alt.value(0), text="label:N")
         )
