@@ -1,9 +1,10 @@
-"""Shared fixtures: every test session gets its own store path, so no test touches a user's store."""
+"""Shared fixtures: every test session gets its own store path and cache, so no test touches a user's."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,17 +12,34 @@ import pytest
 from critmin.store import Store
 
 
+@contextmanager
+def _environ(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for the block (subprocesses inherit it), then restore it."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_store_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Point ``CRITMIN_DB`` at a session temp file (built lazily by the tests that need it)."""
     path = tmp_path_factory.mktemp("store") / "critmin.duckdb"
-    previous = os.environ.get("CRITMIN_DB")
-    os.environ["CRITMIN_DB"] = str(path)
-    yield path
-    if previous is None:
-        os.environ.pop("CRITMIN_DB", None)
-    else:
-        os.environ["CRITMIN_DB"] = previous
+    with _environ("CRITMIN_DB", str(path)):
+        yield path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_js_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep the cached Vega bundle of the brief out of the user's cache directory."""
+    path = tmp_path_factory.mktemp("js-cache")
+    with _environ("CRITMIN_CACHE_DIR", str(path)):
+        yield path
 
 
 @pytest.fixture(scope="session")

@@ -1,28 +1,11 @@
-"""Fixtures of the report tests: small frames in the shapes of the data API, and a private JS cache."""
+"""Fixtures of the report tests: small frames in the shapes of the data API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-
-
-@pytest.fixture(scope="session", autouse=True)
-def private_js_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Keep the cached Vega bundle out of the user's cache directory during tests."""
-    import os
-
-    path = tmp_path_factory.mktemp("js-cache")
-    previous = os.environ.get("CRITMIN_CACHE_DIR")
-    os.environ["CRITMIN_CACHE_DIR"] = str(path)
-    yield path
-    if previous is None:
-        os.environ.pop("CRITMIN_CACHE_DIR", None)
-    else:
-        os.environ["CRITMIN_CACHE_DIR"] = previous
 
 
 def usgs_rows(rows: list[tuple[Any, ...]], *, edition: int, unit: str = "t REO") -> pd.DataFrame:
