@@ -962,15 +962,6 @@ def _fmt_cell(value: Any) -> str:
     return str(value)
 
 
-def _frame_table(df: pd.DataFrame, *, source: str = "", caption: str = "", limit: int = 60) -> Table:
-    return Table(
-        [str(c) for c in df.columns],
-        [[_fmt_cell(v) for v in row] for row in df.head(limit).itertuples(index=False)],
-        caption=caption,
-        source=source,
-    )
-
-
 #: store datasets behind each section of the brief
 _SECTION_DATASETS = {
     "reserves": ["usgs_mcs"],
