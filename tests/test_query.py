@@ -104,3 +104,16 @@ def test_sources_cover_every_table(built_store: Store) -> None:
     src = critmin.sources()
     assert set(built_store.tables()) == set(src["name"])
     assert src["citation"].str.len().gt(0).all()
+
+
+def test_supply_chain_tables_filter_by_commodity(built_store: Store) -> None:
+    for frame in (
+        critmin.end_uses("rare-earths"),
+        critmin.prices("gallium"),
+        critmin.import_sources("rare-earths"),
+    ):
+        assert len(frame) > 0
+        assert frame["commodity"].nunique() == 1
+    assert critmin.prices()["commodity"].nunique() > 1
+    eu = critmin.eu_parameters("Natural graphite")
+    assert eu["commodity"].tolist() == ["graphite"]

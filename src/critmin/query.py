@@ -254,23 +254,29 @@ def stage_shares(commodity: str, stage: str | None = None, projections: bool = F
     return _select("stage_shares", clauses, params, "stage, year, source, share_pct desc")
 
 
+def _commodity_filter(commodity: str | None) -> tuple[list[str], list[Any]]:
+    """SQL clauses and parameters selecting one commodity (none when ``commodity`` is None)."""
+    if commodity is None:
+        return [], []
+    return ["commodity = ?"], [vocab.resolve_commodity(commodity)]
+
+
+def _material_filter(material: str | None) -> tuple[list[str], list[Any]]:
+    """Clauses selecting an EU material by critmin commodity id or by the EU's own material name."""
+    if material is None:
+        return [], []
+    return ["(commodity = ? or lower(material) = lower(?))"], [_commodity_or_raw(material), material]
+
+
 def end_uses(commodity: str | None = None) -> pd.DataFrame:
     """End-use shares by application (sources differ in year, scope and basis: do not sum across them)."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if commodity is not None:
-        clauses.append("commodity = ?")
-        params.append(vocab.resolve_commodity(commodity))
+    clauses, params = _commodity_filter(commodity)
     return _select("end_uses", clauses, params, "commodity, commodity_detail, scope, year, share_pct desc")
 
 
 def import_sources(commodity: str | None = None, importer: str | None = None) -> pd.DataFrame:
     """Published import-source shares by importer and partner."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if commodity is not None:
-        clauses.append("commodity = ?")
-        params.append(vocab.resolve_commodity(commodity))
+    clauses, params = _commodity_filter(commodity)
     if importer is not None:
         clauses.append("importer = ?")
         params.append(importer)
@@ -279,31 +285,19 @@ def import_sources(commodity: str | None = None, importer: str | None = None) ->
 
 def prices(commodity: str | None = None) -> pd.DataFrame:
     """Annual prices in USD/kg with their basis."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if commodity is not None:
-        clauses.append("commodity = ?")
-        params.append(vocab.resolve_commodity(commodity))
+    clauses, params = _commodity_filter(commodity)
     return _select("prices", clauses, params, "commodity, form, year")
 
 
 def eu_parameters(material: str | None = None) -> pd.DataFrame:
     """EU 2023 criticality-assessment parameters (SI, IR, EoL-RIR, supply basis) per material."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if material is not None:
-        clauses.append("(commodity = ? or lower(material) = lower(?))")
-        params += [_commodity_or_raw(material), material]
+    clauses, params = _material_filter(material)
     return _select("eu_parameters", clauses, params, "material")
 
 
 def eu_trade_parameters(material: str | None = None) -> pd.DataFrame:
     """EU 2023 trade-adjustment factors t per material, country, stage and scope."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if material is not None:
-        clauses.append("(commodity = ? or lower(material) = lower(?))")
-        params += [_commodity_or_raw(material), material]
+    clauses, params = _material_filter(material)
     return _select("eu_trade_parameters", clauses, params, "material, stage, scope, country")
 
 
