@@ -43,6 +43,18 @@ def private_js_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 
 
 @pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The researched inputs (``../shared/data`` or ``$CRITMIN_SHARED_DATA``); tests that read them skip,
+    naming the folder, on a clone without them."""
+    from critmin.data.build import default_input_dir
+
+    path = default_input_dir()
+    if not path.is_dir():
+        pytest.skip(f"researched inputs not present: {path} (set CRITMIN_SHARED_DATA to their folder)")
+    return path
+
+
+@pytest.fixture(scope="session")
 def built_store(isolated_store_path: Path) -> Store:
     """The session store, built once from the embedded data package."""
     store = Store.open(isolated_store_path)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from critmin.data.build import default_input_dir
 from critmin.data.importers import (
     ImportFormatError,
     read_baci,
@@ -21,7 +22,8 @@ from critmin.data.importers import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+#: the researched inputs; tests reading them carry ``needs_shared`` (the session fixture skips without them)
+SHARED = default_input_dir()
 
 MCS24_REE = FIXTURES / "mcs2024-raree_world.csv"
 MCS24_GA = FIXTURES / "mcs2024-galli_world.csv"
@@ -33,7 +35,7 @@ BACI = FIXTURES / "BACI_HS92_Y2022_V202401b.csv"
 BACI_CODES = FIXTURES / "country_codes_V202401b.csv"
 WGI = FIXTURES / "WGI_DataBank_extract_Data.csv"
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/data (researched inputs) not present")
+needs_shared = pytest.mark.usefixtures("shared_data")
 
 
 def edited(src: Path, tmp_path: Path, line: int, old: str, new: str, name: str | None = None) -> Path:

@@ -32,8 +32,8 @@ def test_mcs2024_and_2026_rare_earths_are_kept_apart(built_store: Store) -> None
     assert set(critmin.production("rare-earths", year=2024)["edition"]) == {2026}
 
 
-def test_usgs_rows_equal_the_input_table(built_store: Store) -> None:
-    src = pd.read_csv(build.default_input_dir() / "usgs_mcs" / "production_reserves.csv")
+def test_usgs_rows_equal_the_input_table(built_store: Store, shared_data: Path) -> None:
+    src = pd.read_csv(shared_data / "usgs_mcs" / "production_reserves.csv")
     stored = built_store.query("select * from usgs_mcs")
     assert len(stored) == len(src)
     key = ["usgs_commodity", "edition", "year", "country"]
@@ -68,8 +68,8 @@ def test_every_row_of_every_table_has_a_source(built_store: Store) -> None:
         assert int(missing["n"].iloc[0]) == 0, table
 
 
-def test_committed_package_equals_a_fresh_build(tmp_path: Path) -> None:
-    build.build_package(out_dir=tmp_path)
+def test_committed_package_equals_a_fresh_build(tmp_path: Path, shared_data: Path) -> None:
+    build.build_package(shared_data, out_dir=tmp_path)
     committed = json.loads((build.DATA_DIR / "datapackage.json").read_text())
     fresh = json.loads((tmp_path / "datapackage.json").read_text())
     assert fresh == committed
