@@ -73,3 +73,48 @@ def test_hs_codes_and_stages() -> None:
     assert vocab.hs_for("rare-earths", stage="metal") == ["280530"]
     assert vocab.resolve_stage("separation/refining") == "refining"
     assert len(vocab.eu27()) == 27
+
+
+@pytest.mark.parametrize(
+    ("name", "iso3"),
+    [
+        ("U.S.", "USA"),
+        ("United States of America", "USA"),
+        ("Deutschland", "DEU"),
+        ("Türkiye", "TUR"),
+        ("México", "MEX"),
+        ("deu", "DEU"),
+        ("DE", "DEU"),
+        ("XKX", "XKX"),
+        ("TWN", "TWN"),
+        ("EU27", "EU27"),
+        ("WLD", "WLD"),
+        ("ANT", "ANT"),
+    ],
+)
+def test_common_forms_and_data_codes_resolve(name: str, iso3: str) -> None:
+    assert vocab.resolve_country(name) == iso3
+
+
+def test_ioc_code_is_refused_with_the_iso3_suggested() -> None:
+    with pytest.raises(vocab.UnknownNameError) as err:
+        vocab.resolve_country("GER")
+    assert err.value.suggestions == ["DEU"]
+    assert "IOC" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["XXX", "ABC", "ZZZ", "276", "", "=1+2", "Atlantis"])
+def test_codes_and_names_that_mean_nothing_are_refused(name: str) -> None:
+    with pytest.raises(vocab.UnknownNameError):
+        vocab.resolve_country(name)
+
+
+def test_numeric_code_suggests_its_country() -> None:
+    with pytest.raises(vocab.UnknownNameError) as err:
+        vocab.resolve_country("276")
+    assert err.value.suggestions == ["DEU"]
+
+
+def test_former_codes_have_names() -> None:
+    assert vocab.country_name("ANT") == "Netherlands Antilles"
+    assert vocab.country_name("DEU") == "Germany"

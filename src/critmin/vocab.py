@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -21,12 +22,14 @@ VOCAB_DIR = resources.files("critmin") / "data" / "vocab"
 class UnknownNameError(ValueError):
     """A commodity, stage or country name that critmin does not know; carries close-match suggestions."""
 
-    def __init__(self, kind: str, name: str, suggestions: list[str]) -> None:
+    def __init__(self, kind: str, name: str, suggestions: list[str], detail: str = "") -> None:
         self.kind = kind
         self.name = name
         self.suggestions = suggestions
+        self.detail = detail
         hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-        super().__init__(f"unknown {kind} {name!r}{hint}")
+        why = f" ({detail})" if detail else ""
+        super().__init__(f"unknown {kind} {name!r}{why}{hint}")
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,13 @@ def _read(name: str) -> list[dict[str, str]]:
 
 
 def _key(name: str) -> str:
-    """Normalise a name for lookup: lower case, underscores/hyphens/extra spaces folded."""
-    return re.sub(r"[\s_\-]+", " ", name.strip().lower())
+    """Normalise a name for lookup: lower case, accents dropped, underscores/hyphens/extra spaces folded."""
+    return re.sub(r"[\s_\-]+", " ", _fold_accents(name).strip().lower())
+
+
+def _fold_accents(text: str) -> str:
+    """``text`` without combining accents (``"México"`` → ``"Mexico"``), as sources and users often omit them."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _suggest(name: str, choices: list[str], limit: int = 3) -> list[str]:
@@ -157,6 +165,7 @@ def source_names() -> dict[tuple[str, str], dict[str, str]]:
 
 @cache
 def _country_extra() -> dict[str, str]:
+    """Normalised name → ISO3 from ``countries_extra.csv`` ("" for residual rows such as "Other countries")."""
     return {_key(r["name"]): r["iso3"] for r in _read("countries_extra.csv")}
 
 
@@ -176,6 +185,29 @@ def _converter() -> Any:
     return coco.CountryConverter()
 
 
+#: what country_converter returns for a name it does not know (its ``not_found=None`` echoes the input)
+_NOT_FOUND = "\x00not found"
+
+
+@cache
+def _iso3_codes() -> frozenset[str]:
+    """Every ISO3 code critmin accepts: country_converter's ISO 3166 codes plus those of ``countries_extra``."""
+    extra = {code for code in _country_extra().values() if code}
+    return frozenset(set(_converter().data["ISO3"]) | extra)
+
+
+@cache
+def _other_codes() -> dict[str, tuple[str, str]]:
+    """IOC and FIFA codes that are not ISO3 codes (``GER``) → (ISO3, which systems use the code)."""
+    data = _converter().data
+    out: dict[str, tuple[str, list[str]]] = {}
+    for system in ("IOC", "FIFA"):
+        for code, iso3 in zip(data[system], data["ISO3"], strict=True):
+            if isinstance(code, str) and code not in _iso3_codes():
+                out.setdefault(code, (iso3, []))[1].append(system)
+    return {code: (iso3, "/".join(systems)) for code, (iso3, systems) in out.items()}
+
+
 def is_residual(name: str) -> bool:
     """True for residual rows such as USGS "Other countries", which have no ISO3 code."""
     return _country_extra().get(_key(name)) == ""
@@ -183,20 +215,43 @@ def is_residual(name: str) -> bool:
 
 @cache
 def resolve_country(name: str) -> str:
-    """ISO3 code for a country name or code in any spelling our sources use (via country_converter).
+    """ISO3 code for an ISO3 or ISO2 code or a country name in any spelling our sources or users use.
 
-    Aggregates resolve to ``WLD`` (world) and ``EU27``; residual rows ("Other countries") and unknown
-    names raise :class:`UnknownNameError`.
+    Names go through ``countries_extra.csv`` (aggregates ``WLD`` and ``EU27``, former and source-specific
+    codes, endonyms such as "Deutschland") and then country_converter. Codes of other systems (IOC/FIFA
+    ``GER``, ISO numeric ``276``), residual rows ("Other countries") and unknown names raise
+    :class:`UnknownNameError` with suggestions, so a typo never becomes an empty or zero answer.
     """
     raw = str(name).strip()
     extra = _country_extra().get(_key(raw))
     if extra:
         return extra
-    if extra is None and raw:
-        converted = _converter().convert(raw, to="ISO3", not_found=None)
-        if isinstance(converted, str) and re.fullmatch(r"[A-Z]{3}", converted) and converted != "S19":
+    if extra == "":
+        raise UnknownNameError("country", raw, [], "a residual row of a source table, not a country")
+    if re.fullmatch(r"[A-Za-z]{3}", raw):
+        code = raw.upper()
+        if code in _iso3_codes():
+            return code
+        if code in _other_codes():
+            iso3, systems = _other_codes()[code]
+            detail = (
+                f"{code} is the {systems} code of {country_name(iso3)}; critmin uses ISO 3166 alpha-3 codes"
+            )
+            raise UnknownNameError("country", raw, [iso3], detail)
+        raise UnknownNameError("country", raw, _suggest(code, sorted(_iso3_codes())), "not an ISO3 code")
+    if raw.isdigit():
+        converted = _converter().convert(raw, src="ISOnumeric", to="ISO3", not_found=_NOT_FOUND)
+        known = [converted] if converted in _iso3_codes() else []
+        raise UnknownNameError("country", raw, known, "give an ISO3 code or a name, not a number")
+    if raw:
+        converted = _converter().convert(raw, to="ISO3", not_found=_NOT_FOUND)
+        if converted == _NOT_FOUND and _fold_accents(raw) != raw:
+            converted = _converter().convert(_fold_accents(raw), to="ISO3", not_found=_NOT_FOUND)
+        if isinstance(converted, str) and converted in _iso3_codes():
             return converted
-    raise UnknownNameError("country", raw, _suggest(raw, _country_names()))
+    raise UnknownNameError(
+        "country", raw, _suggest(raw, _country_names()) if raw else [], "" if raw else "empty"
+    )
 
 
 @cache
@@ -212,8 +267,20 @@ def country_name(iso3: str) -> str:
         return "World"
     if iso3 == "EU27":
         return "EU27"
-    name = _converter().convert(iso3, src="ISO3", to="name_short", not_found=None)
-    return name if isinstance(name, str) and name else iso3
+    name = _converter().convert(iso3, src="ISO3", to="name_short", not_found=_NOT_FOUND)
+    if isinstance(name, str) and name and name != _NOT_FOUND:
+        return name
+    return _former_names().get(iso3, iso3)
+
+
+@cache
+def _former_names() -> dict[str, str]:
+    """ISO3 → name for the codes only ``countries_extra.csv`` knows (e.g. ``ANT`` Netherlands Antilles)."""
+    out: dict[str, str] = {}
+    for row in _read("countries_extra.csv"):
+        if row["iso3"] and row["name"] != row["iso3"]:
+            out.setdefault(row["iso3"], row["name"])
+    return out
 
 
 # --- units -------------------------------------------------------------------------------------------
