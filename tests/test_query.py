@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
 import pytest
 
 import critmin
-from critmin.query import NoDataError
+from critmin.query import NoDataError, OutOfRangeError
 from critmin.store import Store
 
 
@@ -24,8 +25,50 @@ def test_production_picks_newest_edition_holding_the_year(built_store: Store) ->
 
 
 def test_missing_edition_is_an_error_naming_editions(built_store: Store) -> None:
-    with pytest.raises(NoDataError, match=r"edition 2026 has no germanium"):
+    with pytest.raises(
+        OutOfRangeError, match=r"edition 2026 \(USGS MCS editions with germanium: 2024–2025\)"
+    ) as err:
         critmin.production("germanium", edition=2026)
+    assert err.value.suggestions == [2025]
+
+
+@pytest.mark.parametrize(
+    ("call", "scope"),
+    [
+        (lambda: critmin.production("rare-earths", year=2099), "years of rare-earths in USGS MCS"),
+        (lambda: critmin.production("rare-earths", edition=2024, year=2025), "in USGS MCS 2024"),
+        (lambda: critmin.production("rare-earths", year=1990, source="wmd"), "World Mining Data"),
+        (lambda: critmin.reserves("rare-earths", edition=2019), "USGS MCS editions with rare-earths"),
+        (lambda: critmin.trade(commodity="rare-earths", year=2099), "years of BACI trade"),
+        (lambda: critmin.governance(country="China", year=1990), "years of WGI estimates"),
+    ],
+)
+def test_years_and_editions_outside_the_store_are_errors(
+    built_store: Store, call: Callable[[], pd.DataFrame], scope: str
+) -> None:
+    with pytest.raises(OutOfRangeError, match=scope) as err:
+        call()
+    assert err.value.suggestions and set(err.value.suggestions) <= set(err.value.valid)
+
+
+def test_group_member_without_its_own_table_points_to_the_group(built_store: Store) -> None:
+    with pytest.raises(NoDataError, match=r"only as part of rare-earths: use 'rare-earths'"):
+        critmin.production("Nd")
+
+
+def test_brief_edition_check_falls_back_to_every_edition_for_group_members(built_store: Store) -> None:
+    newest = critmin.query.usgs_editions()[0]
+    assert critmin.query.check_usgs_edition("neodymium", newest) == newest
+    with pytest.raises(OutOfRangeError, match=r"USGS MCS editions: "):
+        critmin.query.check_usgs_edition("neodymium", 2019)
+
+
+def test_spans_and_nearest_suggestions() -> None:
+    assert critmin.query.spans([2015, 2010, 2011, 2012, 2017, 2018]) == "2010–2012, 2015, 2017–2018"
+    err = OutOfRangeError("year", 2014, [2010, 2012, 2016, 2018], "years held")
+    assert err.suggestions == [2012, 2016]
+    assert str(err) == "no year 2014 (years held: 2010, 2012, 2016, 2018); did you mean 2012 or 2016?"
+    assert critmin.query.check_years(None, [2010], "x") is None
 
 
 def test_withheld_values_stay_missing(built_store: Store) -> None:

@@ -32,6 +32,91 @@ class NoDataError(LookupError):
     """The store holds no rows for what was asked (e.g. an edition without that commodity)."""
 
 
+class OutOfRangeError(NoDataError):
+    """An edition or year the store does not hold: names the ones it holds and suggests the nearest."""
+
+    def __init__(self, what: str, value: int, valid: Iterable[int], scope: str) -> None:
+        self.what = what
+        self.value = value
+        self.valid = sorted({int(v) for v in valid})
+        self.scope = scope
+        best = min((abs(v - value) for v in self.valid), default=None)
+        self.suggestions = [v for v in self.valid if abs(v - value) == best]
+        hint = f"; did you mean {' or '.join(str(v) for v in self.suggestions)}?" if self.suggestions else ""
+        have = f"{scope}: {spans(self.valid)}" if self.valid else f"no {scope} in the store"
+        super().__init__(f"no {what} {value} ({have}){hint}")
+
+
+def spans(values: Iterable[int]) -> str:
+    """Integers as compact ranges: ``[2010, 2011, 2012, 2015]`` → ``"2010–2012, 2015"``."""
+    items = sorted({int(v) for v in values})
+    parts: list[str] = []
+    start = prev = None
+    for v in [*items, None]:
+        if start is not None and prev is not None and v == prev + 1:
+            prev = v
+            continue
+        if start is not None:
+            parts.append(str(start) if start == prev else f"{start}–{prev}")
+        start = prev = v
+    return ", ".join(parts)
+
+
+def check_edition(edition: int | None, valid: Iterable[Any], scope: str) -> int | None:
+    """``edition`` as an int if it is one of ``valid`` (or None); else :class:`OutOfRangeError`.
+
+    The one check of editions for every library function and command (``scope`` names what ``valid`` is,
+    e.g. "USGS MCS editions with rare-earths").
+    """
+    if edition is None:
+        return None
+    have = [int(v) for v in valid]
+    if int(edition) not in have:
+        raise OutOfRangeError("edition", int(edition), have, scope)
+    return int(edition)
+
+
+def check_years(years: Any, valid: Iterable[Any], scope: str) -> list[int] | None:
+    """``years`` (one or many) as a list of ints if every one is in ``valid`` (None stays None); else
+    :class:`OutOfRangeError` naming the years held. The one check of years for every function and command.
+    """
+    items = _as_list(years)
+    if items is None:
+        return None
+    have = {int(v) for v in valid}
+    out = [int(y) for y in items]
+    for y in out:
+        if y not in have:
+            raise OutOfRangeError("year", y, have, scope)
+    return out
+
+
+def data_years(table: Literal["usgs_mcs", "wmd_production", "baci_trade", "wgi"]) -> list[int]:
+    """Years present in a store table, sorted (for :func:`check_years` by callers with their own data)."""
+    frame = Store.open().query(f"select distinct year from {table} order by year")
+    return [int(y) for y in frame["year"]]
+
+
+def _missing(cid: str, table: str, title: str) -> NoDataError:
+    """ "No data" for ``cid`` that points to the groups of it that ``table`` holds (neodymium → rare-earths)."""
+    groups: list[str] = []
+    pending = list(vocab.commodity(cid).groups)
+    while pending:
+        group = pending.pop(0)
+        if group not in groups:
+            groups.append(group)
+            pending.extend(vocab.commodity(group).groups)
+    held: list[str] = []
+    if groups:
+        marks = ", ".join("?" for _ in groups)
+        frame = Store.open().query(
+            f"select distinct commodity from {table} where commodity in ({marks})", groups
+        )
+        held = [g for g in groups if g in set(frame["commodity"])]
+    hint = f"; the source reports {cid} only as part of {' and '.join(held)}: use {held[0]!r}" if held else ""
+    return NoDataError(f"no {title} for {cid}{hint}")
+
+
 def _as_list(value: Any) -> list[Any] | None:
     if value is None:
         return None
@@ -86,28 +171,37 @@ def commodities() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def usgs_editions(commodity: str) -> list[int]:
-    """USGS MCS editions in the store that hold ``commodity``, newest first."""
-    cid = vocab.resolve_commodity(commodity)
-    frame = Store.open().query(
-        "select distinct edition from usgs_mcs where commodity = ? order by edition desc", [cid]
-    )
+def usgs_editions(commodity: str | None = None) -> list[int]:
+    """USGS MCS editions in the store (that hold ``commodity`` if given), newest first."""
+    if commodity is None:
+        frame = Store.open().query("select distinct edition from usgs_mcs order by edition desc")
+    else:
+        frame = Store.open().query(
+            "select distinct edition from usgs_mcs where commodity = ? order by edition desc",
+            [vocab.resolve_commodity(commodity)],
+        )
     return [int(e) for e in frame["edition"]]
 
 
+def check_usgs_edition(commodity: str, edition: int | None) -> int | None:
+    """``edition`` if the store holds that USGS MCS edition for ``commodity`` (or for any commodity when it
+    has no USGS table of its own, as for group members like neodymium); else :class:`OutOfRangeError`."""
+    cid = vocab.resolve_commodity(commodity)
+    own = usgs_editions(cid)
+    scope = f"USGS MCS editions with {cid}" if own else "USGS MCS editions"
+    return check_edition(edition, own or usgs_editions(), scope)
+
+
 def _pick_edition(cid: str, edition: int | None, years: list[int] | None) -> int:
-    store = Store.open()
-    if edition is not None:
-        found = store.query(
-            "select count(*) as n from usgs_mcs where commodity = ? and edition = ?", [cid, edition]
-        )
-        if int(found["n"].iloc[0]) == 0:
-            have = usgs_editions(cid)
-            raise NoDataError(f"USGS MCS edition {edition} has no {cid} table (editions with it: {have})")
-        return edition
-    frame = store.query("select edition, year from usgs_mcs where commodity = ? group by all", [cid])
+    frame = Store.open().query("select edition, year from usgs_mcs where commodity = ? group by all", [cid])
     if frame.empty:
-        raise NoDataError(f"no USGS MCS data for {cid}")
+        raise _missing(cid, "usgs_mcs", "USGS MCS data")
+    if edition is not None:
+        check_edition(edition, frame["edition"], f"USGS MCS editions with {cid}")
+        held = frame.loc[frame["edition"] == edition, "year"]
+        check_years(years, held, f"years of {cid} in USGS MCS {edition}")
+        return int(edition)
+    check_years(years, frame["year"], f"years of {cid} in USGS MCS")
     if years:
         ok = frame.groupby("edition")["year"].apply(lambda ys: set(years) <= set(ys))
         candidates = [int(str(e)) for e, good in ok.items() if good]
@@ -153,12 +247,14 @@ def production(
         return _usgs(cid, "mine_production", edition, years, country)
     if source != "wmd":
         raise ValueError(f"unknown production source {source!r}; use 'usgs' or 'wmd'")
+    held = Store.open().query("select distinct year from wmd_production where commodity = ?", [cid])
+    if held.empty:
+        raise _missing(cid, "wmd_production", "World Mining Data production")
+    check_years(years, held["year"], f"years of {cid} in World Mining Data")
     clauses, params = ["commodity = ?"], [cid]
     _where(clauses, params, "year", years)
     _where(clauses, params, "iso3", _countries(country))
     df = _select("wmd_production", clauses, params, "year, wmd_commodity, country")
-    if df.empty:
-        raise NoDataError(f"no World Mining Data production for {cid}")
     return wmd_production_frame(df)
 
 
@@ -223,7 +319,7 @@ def trade(
     clauses: list[str] = []
     params: list[Any] = []
     _where(clauses, params, "hs", codes or None)
-    _where(clauses, params, "year", _as_list(year))
+    _where(clauses, params, "year", check_years(year, data_years("baci_trade"), "years of BACI trade"))
     _where(clauses, params, "exporter", _countries(exporter))
     _where(clauses, params, "importer", _countries(importer))
     return _select("baci_trade", clauses, params, "year, hs, exporter, importer")
@@ -236,7 +332,7 @@ def governance(
     clauses: list[str] = []
     params: list[Any] = []
     _where(clauses, params, "iso3", _countries(country))
-    _where(clauses, params, "year", _as_list(year))
+    _where(clauses, params, "year", check_years(year, data_years("wgi"), "years of WGI estimates"))
     return with_mean_estimate(_select("wgi", clauses, params, "iso3, year"))
 
 
