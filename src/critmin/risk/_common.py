@@ -100,7 +100,7 @@ def store_tables() -> dict[str, pd.DataFrame]:
 def cached_production(commodity: str, source: str, edition: int | None) -> pd.DataFrame:
     """Production of one commodity as ``critmin.production(commodity, edition=..., source=...)`` returns it
     (one USGS edition: the given one or the newest holding the commodity), with critmin ISO3 codes."""
-    from critmin.query import PRODUCTION_COLUMNS, NoDataError, wmd_production_frame
+    from critmin.query import PRODUCTION_COLUMNS, NoDataError, check_edition, wmd_production_frame
 
     tables = store_tables()
     if source == "usgs":
@@ -108,10 +108,9 @@ def cached_production(commodity: str, source: str, edition: int | None) -> pd.Da
         rows = rows[rows["commodity"] == commodity]
         if rows.empty:
             raise NoDataError(f"no USGS MCS data for {commodity}")
+        check_edition(edition, rows["edition"].unique(), f"USGS MCS editions with {commodity}")
         chosen = int(rows["edition"].max()) if edition is None else int(edition)
         rows = rows[rows["edition"] == chosen]
-        if rows.empty:
-            raise NoDataError(f"USGS MCS edition {edition} has no {commodity} table")
         out = rows.rename(columns={"mine_production": "value"}).assign(dataset="usgs_mcs")
     elif source == "wmd":
         rows = tables["wmd_production"]

@@ -237,15 +237,26 @@ def _key(record: Mapping[Any, Any], by: Sequence[str]) -> tuple[object, ...]:
 def _production_rows(
     commodities: list[str] | None, years: list[int] | None, source: str, edition: int | None
 ) -> pd.DataFrame:
-    from critmin.query import NoDataError
+    from critmin.query import NoDataError, check_edition, check_years
 
+    table = store_tables()["usgs_mcs" if source == "usgs" else "wmd_production"]
     if commodities is None:
-        table = store_tables()["usgs_mcs" if source == "usgs" else "wmd_production"]
         commodities = sorted(str(c) for c in table["commodity"].dropna().unique())
+    held = table.loc[table["commodity"].isin(commodities), "year"].unique()
+    try:
+        if source == "usgs":
+            check_edition(edition, table["edition"].unique(), "USGS MCS editions")
+        if len(commodities) > 1 and len(held):
+            check_years(years, held, f"years of {source} production")
+    except NoDataError as exc:
+        raise MissingInputError(str(exc)) from exc
     frames = []
     for cid in commodities:
         try:
             df = cached_production(cid, source, edition)
+            if years is not None and len(commodities) == 1:
+                label = f"USGS MCS {int(df['edition'].iloc[0])}" if source == "usgs" else "World Mining Data"
+                check_years(years, df["year"].unique(), f"years of {cid} in {label}")
         except NoDataError as exc:
             if len(commodities) == 1:
                 raise MissingInputError(str(exc)) from exc

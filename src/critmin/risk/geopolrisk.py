@@ -477,10 +477,14 @@ def geopolrisk(
     column {exporter: [imports_t, g]} for auditing each row.
     """
     from critmin import vocab
+    from critmin.query import NoDataError, check_years, data_years
     from critmin.store import Store
 
     mh = geopolrisk_materials(commodity)
-    years = [int(y) for y in as_list(year) or []] or list(range(2010, 2025))
+    try:
+        years = check_years(year, data_years("baci_trade"), "years of BACI trade") or list(range(2010, 2025))
+    except NoDataError as exc:
+        raise MissingInputError(str(exc)) from exc
     regions = dict(regions or {})
     importers: list[str] | None = None
     if country is not None:

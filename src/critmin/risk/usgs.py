@@ -138,6 +138,7 @@ def usgs_supply_risk(
     producer), no_wgi, approximations, notes, source.
     """
     from critmin import vocab
+    from critmin.query import NoDataError, check_years
 
     rows: list[dict[str, Any]] = []
     isos = [vocab.resolve_country(str(c)) for c in as_list(country) or []]
@@ -148,11 +149,10 @@ def usgs_supply_risk(
         have = set(int(y) for y in prod["year"].unique())
         codes_all = vocab.hs_for(cid)
         years = [int(y) for y in as_list(year) or []] or [_default_year(have, codes_all)]
-        missing_years = [y for y in years if y not in have]
-        if missing_years:
-            raise MissingInputError(
-                f"no {source} production of {cid} for {missing_years} (years with data: {sorted(have)})"
-            )
+        try:
+            check_years(years, have, f"years of {source} production of {cid}")
+        except NoDataError as exc:
+            raise MissingInputError(str(exc)) from exc
         gov, gov_note = _governance(years, governance)
         stage = str(prod["stage"].iloc[0])
         codes = [r["hs"] for r in vocab.hs_codes() if r["hs"] in codes_all and r["stage"] == stage]
