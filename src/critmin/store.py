@@ -1,36 +1,72 @@
 """The DuckDB store: one file in the user data directory, built from the embedded data package.
 
-Reads open the file read-only, so several processes can query at once. Every write (build, import) is
-atomic: a build writes a new file and renames it into place; an import runs in one transaction that is
-rolled back whole on any error, so nothing already stored is lost or half-written.
+A critmin store is marked by ``critmin_store_format`` in its ``meta`` table. Any other file at the store path
+(another DuckDB database, a text file, a directory) is never written, rebuilt or replaced: :class:`NotAStoreError`.
+
+Reads open the file read-only, so several processes can query at once. Builds and imports hold a lock file
+beside the store (``<store>.lock``), so whether to rebuild is decided, and the rebuild done, by one process at a
+time, never while another writes. Opening a file that another process has locked waits up to
+``CRITMIN_LOCK_TIMEOUT`` seconds (default 30) and then raises :class:`StoreLockedError`: a locked store is never
+taken for a stale one. Every write is atomic: a build writes a new file and renames it into place; an import
+runs in one transaction that is rolled back whole on any error, so nothing already stored is lost or
+half-written.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
+import logging
+import math
 import os
+import re
+import stat
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from critmin.data import PACKAGE_DIR
 
+STORE_FORMAT = 1  # layout version written to meta; a store with a higher one comes from a newer critmin
+FORMAT_KEY = "critmin_store_format"
+LOCK_TIMEOUT_S = 30.0  # default wait for another process's lock (CRITMIN_LOCK_TIMEOUT overrides)
+READER_IDLE_S = 1.0  # an unused read-only connection is closed after this, so other processes can write
+
 FileState = tuple[str, int, int]  # resolved path, modification time (ns), size
 _VERIFIED: set[FileState] = set()  # store file states already checked against the package
-# one read-only connection per store file in this process, with the file state it was opened on
-_READERS: dict[str, tuple[FileState, duckdb.DuckDBPyConnection]] = {}
+_SWEPT: set[str] = set()  # store paths whose killed builds this process has looked for
 
 DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
+
+_ELSEWHERE = "critmin will not overwrite it. Set CRITMIN_DB to another file, or move this one away"
+
+_log = logging.getLogger(__name__)
 
 
 class StoreError(RuntimeError):
     """The store cannot do what was asked (missing table, wrong columns for an import, ...)."""
+
+
+class NotAStoreError(StoreError):
+    """The file at the store path is not a critmin store (or not one this critmin can read); it is left alone."""
+
+
+class StoreLockedError(StoreError):
+    """Another process held the store longer than the lock timeout; ``pid`` is that process if DuckDB named it."""
+
+    def __init__(self, message: str, pid: int | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
 
 
 def default_path() -> Path:
@@ -41,6 +77,20 @@ def default_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("critmin", appauthor=False)) / "critmin.duckdb"
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for a lock held by another process: ``$CRITMIN_LOCK_TIMEOUT``, default 30."""
+    raw = os.environ.get("CRITMIN_LOCK_TIMEOUT", "").strip()
+    if not raw:
+        return LOCK_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise StoreError(f"CRITMIN_LOCK_TIMEOUT must be a number of seconds (0 or more), not {raw!r}")
+    return value
 
 
 def package_descriptor() -> dict[str, Any]:
@@ -55,6 +105,102 @@ def package_hash() -> str:
     return hashlib.sha256((PACKAGE_DIR / "datapackage.json").read_bytes()).hexdigest()
 
 
+@dataclass(eq=False)
+class _Reader:
+    """A read-only connection to one state of a store file and how many callers use it now."""
+
+    state: FileState
+    con: duckdb.DuckDBPyConnection
+    users: int = 0
+    last_used: float = 0.0
+    detached: bool = False  # replaced or closed while in use: the last user closes it
+
+
+class _ReaderPool:
+    """One read-only connection per store file in this process, shared by threads as cursors.
+
+    Opening costs tens of milliseconds, so a connection is kept between queries, but closed once unused for
+    ``READER_IDLE_S``: while it is open DuckDB lets no other process write the file (an import would wait).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._readers: dict[str, _Reader] = {}
+        self._timer: threading.Timer | None = None
+
+    def acquire(self, store: Store) -> _Reader:
+        """The connection on the store file as it is now (reopened if the file changed), marked in use.
+
+        While another process builds or writes the store (it holds the lock file), this process's connection
+        is closed, which lets that writer in, and the read waits for it to finish.
+        """
+        store._await_writers()
+        with self._lock:
+            state = store._state()
+            reader = self._readers.get(state[0])
+            if reader is None or reader.state != state:
+                if reader is not None:
+                    self._drop(reader)
+                reader = _Reader(state, store._open(read_only=True))
+                self._readers[state[0]] = reader
+            reader.users += 1
+            return reader
+
+    def release(self, reader: _Reader) -> None:
+        """Mark one use finished; the connection is closed after ``READER_IDLE_S`` without use."""
+        with self._lock:
+            reader.users -= 1
+            reader.last_used = time.monotonic()
+            if reader.users == 0:
+                if reader.detached:
+                    reader.con.close()
+                else:
+                    self._schedule(READER_IDLE_S)
+
+    def close(self, key: str) -> None:
+        """Close this process's connection to a store file (before writing or replacing it)."""
+        with self._lock:
+            reader = self._readers.get(key)
+            if reader is not None:
+                self._drop(reader)
+
+    def _drop(self, reader: _Reader) -> None:
+        del self._readers[reader.state[0]]
+        if reader.users:
+            reader.detached = True
+        else:
+            reader.con.close()
+
+    def _schedule(self, delay: float) -> None:
+        if self._timer is None:
+            self._timer = threading.Timer(delay, self._reap)
+            self._timer.daemon = True  # never keeps the interpreter alive
+            self._timer.start()
+
+    def _reap(self) -> None:
+        with self._lock:
+            self._timer = None
+            now = time.monotonic()
+            for reader in list(self._readers.values()):
+                if reader.users == 0 and now - reader.last_used >= READER_IDLE_S:
+                    self._drop(reader)
+            idle = [r.last_used for r in self._readers.values() if r.users == 0]
+            if idle:
+                self._schedule(max(0.01, min(idle) + READER_IDLE_S - now))
+
+
+_POOL = _ReaderPool()
+
+
+def _lock_conflict(exc: duckdb.Error) -> bool:
+    return "Could not set lock on file" in str(exc)
+
+
+def _lock_holder(exc: duckdb.Error) -> int | None:
+    found = re.search(r"\(PID (\d+)\)", str(exc))
+    return int(found.group(1)) if found else None
+
+
 class Store:
     """A critmin DuckDB file: build it from the data package, query it, replace rows transactionally."""
 
@@ -66,6 +212,11 @@ class Store:
         """The store at ``path`` (default :func:`default_path`); nothing is created until needed."""
         return cls(Path(path) if path else default_path())
 
+    @property
+    def lock_path(self) -> Path:
+        """The lock file held while the store is built or written (``<store>.lock``)."""
+        return self.path.with_name(self.path.name + ".lock")
+
     def exists(self) -> bool:
         """True once the file has been built."""
         return self.path.exists()
@@ -74,81 +225,272 @@ class Store:
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the store file (read-only unless asked); the store is built first if missing.
 
-        Reads get a cursor on one read-only connection kept per process and file state (cursors are safe to
-        use from several threads); a write first closes that connection, as DuckDB requires.
+        Reads get a cursor on the process's shared read-only connection (cursors are safe to use from several
+        threads). A write holds the store's lock file and first closes that connection, as DuckDB requires.
         """
-        self.ensure()
         if read_only:
-            cursor = self._reader().cursor()
+            self.ensure()
+            reader = _POOL.acquire(self)
+            cursor = reader.con.cursor()
             try:
                 yield cursor
             finally:
                 cursor.close()
+                _POOL.release(reader)
             return
-        self._close_reader()
-        con = duckdb.connect(str(self.path))
-        try:
-            yield con
-        finally:
-            con.close()
+        with self._write_lock():
+            if not self.is_current():
+                self._build()
+            _POOL.close(self._key())
+            con = self._open(read_only=False)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    def _key(self) -> str:
+        return str(self.path.resolve())
 
     def _state(self) -> FileState:
-        stat = self.path.stat()
-        return (str(self.path.resolve()), stat.st_mtime_ns, stat.st_size)
+        st = self.path.stat()
+        return (self._key(), st.st_mtime_ns, st.st_size)
 
-    def _reader(self) -> duckdb.DuckDBPyConnection:
-        state = self._state()
-        cached = _READERS.get(state[0])
-        if cached is not None and cached[0] == state:
-            return cached[1]
-        self._close_reader()
-        con = duckdb.connect(str(self.path), read_only=True)
-        _READERS[state[0]] = (state, con)
-        return con
+    def _has_file(self) -> bool:
+        """True if a store file is at the path; an empty file counts as none (it holds nothing to lose).
 
-    def _close_reader(self) -> None:
-        cached = _READERS.pop(str(self.path.resolve()), None)
-        if cached is not None:
-            cached[1].close()
+        Raises :class:`NotAStoreError` for a directory or anything else that is not a regular file.
+        """
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise StoreError(f"cannot use {self.path} as the store: {exc.strerror}") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise NotAStoreError(
+                f"{self.path} is a directory, not a critmin store; set CRITMIN_DB to a file path "
+                f"such as {self.path / 'critmin.duckdb'}"
+            )
+        if not stat.S_ISREG(st.st_mode):
+            raise NotAStoreError(f"{self.path} is not a regular file, so not a critmin store; {_ELSEWHERE}")
+        return st.st_size > 0
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Connect to the store file, waiting up to :func:`lock_timeout` while another process has it locked."""
+        timeout = lock_timeout()
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        waiting = False
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:
+                if not _lock_conflict(exc):
+                    raise self._unreadable(exc) from None
+                pid = _lock_holder(exc)
+            holder = f"another process (PID {pid})" if pid else "another process"
+            if time.monotonic() + delay > deadline:
+                raise StoreLockedError(
+                    f"the store {self.path} is locked by {holder}; waited {timeout:g} s. Let it finish or close "
+                    "it (an import, or a notebook or DuckDB shell holding the store open), then try again; "
+                    "CRITMIN_LOCK_TIMEOUT sets the wait",
+                    pid,
+                )
+            if not waiting:
+                _log.warning("the store %s is locked by %s; waiting up to %g s", self.path, holder, timeout)
+                waiting = True
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def _unreadable(self, exc: duckdb.Error) -> NotAStoreError:
+        reason = str(exc).split("\n", 1)[0].removeprefix("IO Error: ")
+        if "not a valid DuckDB database file" in reason:
+            return NotAStoreError(f"{self.path} is not a critmin store (not a DuckDB database); {_ELSEWHERE}")
+        return NotAStoreError(f"{self.path} cannot be read as a critmin store ({reason}); {_ELSEWHERE}")
+
+    def _identify(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Raise :class:`NotAStoreError` unless ``con`` is on a critmin store this version can read.
+
+        Stores written before the format marker (meta with a package hash, plus the imports and datasets
+        tables) have the same layout as format 1 and are accepted.
+        """
+        tables = sorted(
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'main'"
+            ).fetchall()
+        )
+        meta: dict[str, str] = {}
+        if "meta" in tables:
+            try:
+                meta = dict(con.execute("select key, value from meta").fetchall())
+            except duckdb.Error:
+                meta = {}
+        marker = meta.get(FORMAT_KEY)
+        if marker is not None:
+            if not marker.isdigit():
+                raise NotAStoreError(f"{self.path} has an unreadable store format {marker!r}; {_ELSEWHERE}")
+            if int(marker) > STORE_FORMAT:
+                raise NotAStoreError(
+                    f"{self.path} was written by a newer critmin (store format {marker}, this one reads up to "
+                    f"{STORE_FORMAT}); upgrade critmin, or set CRITMIN_DB to another file"
+                )
+            return
+        if "package_hash" in meta and {"imports", "datasets"} <= set(tables):
+            return
+        shown = ", ".join(tables[:6]) + (", ..." if len(tables) > 6 else "") if tables else "none"
+        raise NotAStoreError(
+            f"{self.path} is a DuckDB database but not a critmin store (tables: {shown}); {_ELSEWHERE}"
+        )
 
     def is_current(self) -> bool:
         """True if the store file exists and was built from the embedded package as it is now.
 
-        The answer is remembered per file state (size and modification time), so repeated queries
-        do not reopen the file to check.
+        A store holding user imports counts as current even if the package changed (``critmin db build``
+        resets it). Raises :class:`NotAStoreError` for a file that is not a critmin store and
+        :class:`StoreLockedError` if another process keeps it locked. The answer is remembered per file state
+        (size and modification time), so repeated queries do not reopen the file to check.
         """
-        if not self.exists():
+        if not self._has_file():
             return False
         state = self._state()
         if state in _VERIFIED:
             return True
-        if self._check_current():
-            _VERIFIED.add(state)
-            return True
-        return False
-
-    def _check_current(self) -> bool:
+        reader = _POOL.acquire(self)
         try:
-            with self._reader().cursor() as con:
+            with reader.con.cursor() as con:
+                self._identify(con)
                 row = con.execute("select value from meta where key = 'package_hash'").fetchone()
                 imported = con.execute("select count(*) from imports").fetchone()
-        except duckdb.Error:
-            self._close_reader()
-            return False
-        # a store holding user imports is kept even when the package changed: `critmin db build` resets it
-        return bool(imported and imported[0]) or (row is not None and row[0] == package_hash())
+        finally:
+            _POOL.release(reader)
+        current = bool(imported and imported[0]) or (row is not None and row[0] == package_hash())
+        if current:
+            _VERIFIED.add(state)
+        return current
 
     def ensure(self, progress: Callable[[str], None] | None = None) -> None:
-        """Build the store from the embedded package if it is missing or was built from an older package."""
-        if not self.is_current():
-            self.build_from_package(progress=progress)
+        """Build the store from the embedded package if it is missing or was built from an older package.
+
+        The decision is made again under the store's lock, so when several processes start at once one
+        builds and the others use its result.
+        """
+        if self.is_current():
+            self._sweep_killed_builds()
+            return
+        with self._write_lock():
+            if not self.is_current():
+                self._build(progress)
 
     def build_from_package(self, progress: Callable[[str], None] | None = None) -> None:
-        """(Re)build the whole store from the embedded data package, replacing the file atomically."""
+        """(Re)build the whole store from the embedded data package, replacing the file atomically.
+
+        Refuses (:class:`NotAStoreError`) to replace a file that is not a critmin store, checked before the
+        lock is taken (so nothing is created beside such a file) and again under it.
+        """
+        self.check_replaceable()
+        with self._write_lock():
+            self.check_replaceable()
+            self._build(progress)
+
+    def check_replaceable(self) -> None:
+        """Raise :class:`NotAStoreError` unless the path is free, an empty file or a critmin store."""
+        if not self._has_file():
+            return
+        reader = _POOL.acquire(self)
+        try:
+            with reader.con.cursor() as con:
+                self._identify(con)
+        finally:
+            _POOL.release(reader)
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """Hold the store's lock file (waiting up to :func:`lock_timeout`); stale build files go first."""
+        self._has_file()  # a directory or other non-file at the path fails here, before anything is created
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of the store {self.path}: {exc.strerror}") from None
+        lock = FileLock(self.lock_path, is_singleton=True)
+        try:
+            self._acquire(lock)
+        except OSError as exc:
+            raise StoreError(f"cannot lock the store {self.path}: {self.lock_path}: {exc.strerror}") from None
+        try:
+            self._remove_killed_builds()
+            yield
+        finally:
+            lock.release()
+
+    def _acquire(self, lock: FileLock) -> None:
+        """Take the store's lock file, waiting up to :func:`lock_timeout` (and saying so) if another process
+        holds it; before waiting, this process's idle reader is closed so that process can open the file."""
+        try:
+            lock.acquire(timeout=0)
+            return
+        except Timeout:
+            pass
+        _POOL.close(self._key())
+        timeout = lock_timeout()
+        _log.warning(
+            "the store %s is being built or written by another critmin process; waiting up to %g s",
+            self.path,
+            timeout,
+        )
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise StoreLockedError(
+                f"the store {self.path} is being built or written by another critmin process; waited "
+                f"{timeout:g} s. Try again when it has finished; CRITMIN_LOCK_TIMEOUT sets the wait"
+            ) from None
+
+    def _await_writers(self) -> None:
+        """Return once no other process holds the store's lock file (see :meth:`_acquire`).
+
+        Readers never create the lock file (a writer does), and one they cannot open (read-only folder) is not
+        waited on: DuckDB's own lock of the store file still keeps a reader out while a writer has it.
+        """
+        if not self.lock_path.exists():
+            return
+        lock = FileLock(self.lock_path, is_singleton=True)
+        try:
+            self._acquire(lock)
+        except OSError:
+            return
+        lock.release()
+
+    def _build_files(self) -> list[Path]:
+        return list(self.path.parent.glob(glob.escape(self.path.name) + ".building-*"))
+
+    def _remove_killed_builds(self) -> None:
+        """Delete the ``.building-<pid>`` files of killed builds (under the lock, so no build is running)."""
+        for leftover in self._build_files():
+            leftover.unlink(missing_ok=True)
+
+    def _sweep_killed_builds(self) -> None:
+        """Once per process and store: remove files left by a killed build, if no build is running now."""
+        key = self._key()
+        if key in _SWEPT:
+            return
+        _SWEPT.add(key)
+        if not self._build_files():
+            return
+        lock = FileLock(self.lock_path, is_singleton=True)
+        try:
+            lock.acquire(timeout=0)
+        except (Timeout, OSError):  # a build is running, or the folder is read-only: leave them
+            return
+        try:
+            self._remove_killed_builds()
+        finally:
+            lock.release()
+
+    def _build(self, progress: Callable[[str], None] | None = None) -> None:
+        """Write a new store from the package beside the old one and rename it into place (under the lock)."""
         descriptor = package_descriptor()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + f".building-{os.getpid()}")
-        tmp.unlink(missing_ok=True)
+        tmp = self.path.with_name(f"{self.path.name}.building-{os.getpid()}")
         try:
             con = duckdb.connect(str(tmp))
             try:
@@ -159,8 +501,9 @@ class Store:
                 _write_meta(con, descriptor)
             finally:
                 con.close()
-            if self.exists():
-                self._close_reader()
+            _POOL.close(self._key())
+            # a write-ahead log left by a killed writer belongs to the old file: DuckDB refuses the new one with it
+            self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
             os.replace(tmp, self.path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -260,7 +603,12 @@ def _write_meta(con: duckdb.DuckDBPyConnection, descriptor: dict[str, Any]) -> N
     built = datetime.now(UTC).isoformat(timespec="seconds")
     con.executemany(
         "insert into meta values (?, ?)",
-        [["package_hash", package_hash()], ["built_at", built], ["critmin_version", __version__]],
+        [
+            [FORMAT_KEY, str(STORE_FORMAT)],
+            ["package_hash", package_hash()],
+            ["built_at", built],
+            ["critmin_version", __version__],
+        ],
     )
     con.execute("create table imports (table_name varchar, origin varchar, rows bigint, imported_at varchar)")
     con.execute(

@@ -128,11 +128,17 @@ def progress_steps(description: str, total: int) -> Iterator[Callable[[str], Non
 
 
 def ensure_store() -> None:
-    """Build the store on first use (or after an upgrade of the embedded data), with a progress bar."""
-    from critmin.store import Store, package_descriptor
+    """Build the store on first use (or after an upgrade of the embedded data), with a progress bar.
+
+    A path that is not a critmin store, or a store another process keeps locked, ends the command with one line.
+    """
+    from critmin.store import Store, StoreError, package_descriptor
 
     store = Store.open()
-    if store.is_current():
-        return
-    with progress_steps("building store (first use)", len(package_descriptor()["resources"])) as step:
-        store.ensure(progress=step)
+    try:
+        if store.is_current():
+            return
+        with progress_steps("building store (first use)", len(package_descriptor()["resources"])) as step:
+            store.ensure(progress=step)
+    except StoreError as exc:
+        raise fail(str(exc)) from None

@@ -4,38 +4,48 @@ from __future__ import annotations
 
 import typer
 
-from critmin.cli.common import OutputFormat, console, emit, progress_steps
+from critmin.cli.common import OutputFormat, console, emit, ensure_store, fail, progress_steps
 
 db_app = typer.Typer(help="Build, inspect and locate the DuckDB store.", no_args_is_help=True)
 
 
 @db_app.command("build")
 def build() -> None:
-    """(Re)build the store from the embedded data package (replaces imported rows)."""
-    from critmin.store import Store, package_descriptor
+    """(Re)build the store from the embedded data package (replaces imported rows).
+
+    A file at the store path that is not a critmin store is never replaced: one line, exit 2.
+    """
+    from critmin.store import Store, StoreError, package_descriptor
 
     store = Store.open()
     total = len(package_descriptor()["resources"])
-    with progress_steps("building store", total) as step:
-        store.build_from_package(progress=step)
+    try:
+        store.check_replaceable()  # before the progress bar, so a refusal is the only line printed
+        with progress_steps("building store", total) as step:
+            store.build_from_package(progress=step)
+    except StoreError as exc:
+        raise fail(f"{exc}; the store was not rebuilt") from None
     console.print(f"store built: {store.path}")
 
 
 @db_app.command("info")
 def info(fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json")) -> None:
     """Tables in the store with row counts, editions and titles, then the import log."""
-    from critmin.store import Store
+    from critmin.store import Store, StoreError
 
+    ensure_store()
     store = Store.open()
-    store.ensure()
-    frame = store.info().drop(columns=["sources"])
-    if fmt is OutputFormat.table:
+    try:
+        frame = store.info().drop(columns=["sources"])
         meta = store.meta()
+        imports = store.imports()
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    if fmt is OutputFormat.table:
         console.print(
             f"store {store.path} (built {meta.get('built_at')}, critmin {meta.get('critmin_version')})"
         )
     emit(frame, fmt, title="datasets")
-    imports = store.imports()
     if fmt is OutputFormat.table and not imports.empty:
         emit(imports, fmt, title="imports")
 
