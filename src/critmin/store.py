@@ -349,7 +349,8 @@ class Store:
         A store holding user imports counts as current even if the package changed (``critmin db build``
         resets it). Raises :class:`NotAStoreError` for a file that is not a critmin store and
         :class:`StoreLockedError` if another process keeps it locked. The answer is remembered per file state
-        (size and modification time), so repeated queries do not reopen the file to check.
+        (size and modification time), so repeated queries do not reopen the file to check. The first check in
+        a process also removes files left by a killed build.
         """
         if not self._has_file():
             return False
@@ -367,6 +368,7 @@ class Store:
         current = bool(imported and imported[0]) or (row is not None and row[0] == package_hash())
         if current:
             _VERIFIED.add(state)
+            self._sweep_killed_builds()
         return current
 
     def ensure(self, progress: Callable[[str], None] | None = None) -> None:
@@ -376,7 +378,6 @@ class Store:
         builds and the others use its result.
         """
         if self.is_current():
-            self._sweep_killed_builds()
             return
         with self._write_lock():
             if not self.is_current():
