@@ -124,18 +124,36 @@ def test_events_for_rare_earths_include_element_measures(built_store: Store) -> 
 def test_events_as_of_drops_later_measures(built_store: Store) -> None:
     early = critmin.events(commodity="rare-earths", as_of="2012-01-01")
     assert len(early) >= 2
-    assert (early["start"] <= date(2012, 1, 1)).all()
+    assert (early["effective_from"].where(early["effective_from"] != "", early["announced"]) <= "2012-01-01").all()
     assert "in_force_on_as_of" in early
     later = critmin.events(commodity="rare-earths", as_of="2026-11-28")
     assert len(later) > len(early)
 
 
-def test_past_in_force_is_unknown_for_measures_lifted_since(built_store: Store) -> None:
+def test_past_in_force_follows_end_dates(built_store: Store) -> None:
     past = critmin.events(commodity="rare-earths", as_of="2011-03-01").set_index("event_id")
-    assert pd.isna(past.loc["CHN-20101228-RE-QUOTA-2011H1", "in_force_on_as_of"])  # lifted since, no end date
+    assert past.loc["CHN-20101228-RE-QUOTA-2011H1", "in_force_on_as_of"]  # the first-half 2011 quota
+    assert not past.loc["CHN-20100708-RE-QUOTA-H2", "in_force_on_as_of"]  # ended 2010-12-31
     today = critmin.events(commodity="rare-earths", as_of=date.today()).set_index("event_id")
     assert not today.loc["CHN-20101228-RE-QUOTA-2011H1", "in_force_on_as_of"]
     assert today.loc["CHN-20231221-RE-TECH-BAN", "in_force_on_as_of"]
+
+
+def test_missing_dates_give_na_with_a_reason(built_store: Store) -> None:
+    ev = critmin.events(as_of="2025-12-01", provenance="critmin").set_index("event_id")
+    assert pd.isna(ev.loc["IND-202506-IREL-JAPAN-SUSPENSION", "in_force_on_as_of"])
+    assert "effective_from unknown" in ev.loc["IND-202506-IREL-JAPAN-SUSPENSION", "in_force_reason"]
+    known = ev[ev["effective_from"] != ""]
+    unknown = known[known["in_force_on_as_of"].isna()]
+    assert set(unknown.index) <= {"TZA-20170302-CONCENTRATE-BAN", "COD-20130405-CU-CO-CONCENTRATE-BAN"}
+
+
+def test_suspension_pauses_measures_it_points_at(built_store: Store) -> None:
+    during = critmin.events(commodity="holmium", as_of="2026-03-01").set_index("event_id")
+    assert not during.loc["CHN-20251009-5-REE-LICENCE", "in_force_on_as_of"]
+    assert "suspended by CHN-20251107-SUSPENSION-OCT-CONTROLS" in during.loc["CHN-20251009-5-REE-LICENCE", "in_force_reason"]
+    only = critmin.events(commodity="holmium", as_of="2026-03-01", in_force=True)
+    assert "CHN-20251009-5-REE-LICENCE" not in set(only["event_id"])
 
 
 def test_bad_as_of_date_is_named(built_store: Store) -> None:

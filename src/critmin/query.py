@@ -424,40 +424,51 @@ def events(
     as_of: str | date | None = None,
     status: str | Sequence[str] | None = None,
     measure: str | Sequence[str] | None = None,
+    target: str | None = None,
+    provenance: str | Sequence[str] | None = None,
+    in_force: bool | None = None,
+    as_recorded: str | date | None = None,
 ) -> pd.DataFrame:
-    """Export-control events; ``commodity`` matches the commodity, its members and its groups.
+    """Export-control measures of the registry (see :mod:`critmin.events`), one row each with its ``source``.
 
-    With ``as_of``, rows first dated (announced or effective) after that date, or undated, are dropped, and
-    ``in_force_on_as_of`` says whether the measure applied then: true if it had started and is ``in_force`` by
-    the registry's latest status; false if it had not started, or (as of today) is lifted or suspended; NA for
-    a past date when it had started and is lifted or suspended now, since the registry records no end dates.
+    ``commodity`` matches the commodity, its members and its groups; ``country`` is the issuer; ``target``
+    keeps measures aimed at that country or at all; ``provenance`` is ``critmin`` or ``OECD``;
+    ``as_recorded`` reads the registry as it stood on that recording date.
+
+    With ``as_of``, measures first dated (announced or effective) after that date, or undated, are dropped,
+    and ``in_force_on_as_of`` says whether each applied on that date, from its validity interval and the
+    relations pointing at it (a suspension in force pauses it, a lifting or replacing measure ends it); it is
+    NA only where a needed date is missing or too coarse, and ``in_force_reason`` always says why.
+    ``in_force=True`` keeps only the measures in force on ``as_of`` (today if not given).
     """
-    clauses: list[str] = []
-    params: list[Any] = []
+    from critmin.events import registry
+    from critmin.events.model import split
+    from critmin.events.temporal import in_force_on
+
+    frame, compiled = registry.load(as_recorded)
+    df = frame
+    if as_of is not None or in_force is not None:
+        day = parse_date(as_of)
+        state = in_force_on(frame, day, compiled)
+        df = frame.assign(in_force_on_as_of=state["in_force"], in_force_reason=state["in_force_reason"])
+        known = (compiled.first_known >= 0) & (compiled.first_known <= day.toordinal())
+        if in_force is not None:
+            known &= (state["in_force"].fillna(False) == in_force).to_numpy()
+        df = df[known]
     if country is not None:
-        clauses.append("iso3 = ?")
-        params.append(vocab.resolve_country(country))
-    _where(clauses, params, "status", _as_list(status))
-    _where(clauses, params, "measure", _as_list(measure))
-    df = _select("events", clauses, params, "coalesce(effective, announced), event_id")
+        df = df[df["iso3"] == vocab.resolve_country(country)]
+    if target is not None:
+        iso3 = vocab.resolve_country(target)
+        df = df[df["target"].map(lambda t: t == "all" or iso3 in split(t))]
+    for column, values in (("status", status), ("measure", measure), ("provenance", provenance)):
+        wanted = _as_list(values)
+        if wanted is not None:
+            df = df[df[column].isin(wanted)]
     if commodity is not None:
         com = vocab.commodity(commodity)
-        wanted = set(vocab.expand_commodity(com.id)) | set(com.groups)
-        df = df[df["commodity_ids"].fillna("").map(lambda ids: bool(wanted & set(ids.split(";"))))]
-    start = pd.to_datetime(df["effective"].fillna(df["announced"]), format="mixed", errors="coerce")
-    df = df.assign(start=start.dt.date)
-    if as_of is not None:
-        day = parse_date(as_of)
-        announced = pd.to_datetime(df["announced"], format="mixed", errors="coerce")
-        first = pd.concat([announced, start], axis=1).min(axis=1).dt.date
-        df = df[first <= day]
-        started = df["start"] <= day
-        in_force = (started & (df["status"] == "in_force")).astype("boolean")
-        # the registry records no end dates: a measure lifted or suspended since may still have applied then
-        unknown = started & df["status"].isin(["lifted", "suspended"]) & (day < date.today())
-        in_force[unknown] = pd.NA
-        df = df.assign(in_force_on_as_of=in_force)
-    return df.reset_index(drop=True)
+        wanted_ids = set(vocab.expand_commodity(com.id)) | set(com.groups)
+        df = df[df["commodity_ids"].map(lambda ids: bool(wanted_ids & set(split(ids))))]
+    return df.reset_index(drop=True)  # the registry comes ordered by date (effective, else announced) and id
 
 
 def sources() -> pd.DataFrame:

@@ -127,7 +127,7 @@ class FakeAPI:
         cols = [
             "event_id",
             "announced",
-            "effective",
+            "effective_from",
             "country",
             "iso3",
             "measure",

@@ -259,10 +259,11 @@ def test_group_member_points_to_the_group_brief() -> None:
 
 
 @pytest.mark.usefixtures("built_store")
-def test_past_as_of_lists_measures_lifted_since_as_possibly_applying() -> None:
-    b = build_brief("rare-earths", as_of="2011-03-01")
-    controls = _section(b, "controls")
-    captions = [t.caption for t in controls.tables]
-    assert any("may or may not have applied" in c for c in captions)
-    maybe = next(t for t in controls.tables if "may or may not" in t.caption)
-    assert any("14,446 t" in cell for row in maybe.rows for cell in row)
+def test_past_as_of_uses_end_dates_and_lists_undated_measures_apart() -> None:
+    past = _section(build_brief("rare-earths", as_of="2011-03-01"), "controls")
+    in_force = next(t for t in past.tables if t.caption.startswith("Measures in force"))
+    assert any("14,446 t" in cell for row in in_force.rows for cell in row)  # the first-half 2011 quota
+    assert not any("7,976 t" in cell for row in in_force.rows for cell in row)  # H2 2010 quota ended
+    recent = _section(build_brief("rare-earths", as_of="2025-12-01"), "controls")
+    unknown = next(t for t in recent.tables if "is unknown" in t.caption)
+    assert any("IREL" in cell for row in unknown.rows for cell in row)  # no effective date

@@ -254,22 +254,22 @@ def build_eu_trade_parameters(src: Path) -> pd.DataFrame:
     return df[["material", "commodity", "country", "iso3", "t", "stage", "scope", "source"]]
 
 
-def _event_commodity_ids(names: str) -> str:
-    ids = [c for c in (_commodity_or_none(n) for n in names.split(";")) if c]
-    return ";".join(dict.fromkeys(ids))
-
-
 def build_events(src: Path) -> pd.DataFrame:
-    df = _read_csv(src)
-    df.insert(7, "commodity_ids", df["commodities"].map(_event_commodity_ids))
-    df["source"] = df["source_url"]
-    return df
+    from critmin.events.package import build_events as build
+
+    return build(src)
 
 
 def build_event_sources(src: Path) -> pd.DataFrame:
-    df = _read_csv(src)
-    df["source"] = df["url"]
-    return df
+    from critmin.events.package import build_event_sources as build
+
+    return build(src)
+
+
+def build_event_history(src: Path) -> pd.DataFrame:
+    from critmin.events.package import build_event_history as build
+
+    return build(src)
 
 
 BUILDERS: dict[str, Callable[[Path], pd.DataFrame]] = {
@@ -288,6 +288,7 @@ BUILDERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "eu_trade_parameters": build_eu_trade_parameters,
     "events": build_events,
     "event_sources": build_event_sources,
+    "event_history": build_event_history,
 }
 
 

@@ -697,7 +697,7 @@ def _trade_section(
 
 def _event_date(row: pd.Series) -> str | None:
     """Effective date, else announced date, as ``YYYY-MM-DD`` (month-only dates → first of the month)."""
-    for col in ("effective", "announced"):
+    for col in ("effective_from", "effective", "announced"):
         value = row.get(col)
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             continue
@@ -711,13 +711,21 @@ def _event_date(row: pd.Series) -> str | None:
     return None
 
 
+def _event_start(r: Any) -> str:
+    """Effective date of a measure row (``effective_from``), else its announcement date, else blank."""
+    for value in (getattr(r, "effective_from", None), getattr(r, "effective", None), r.announced):
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
 def _events_table(events: pd.DataFrame, caption: str, label: str) -> Table:
     """A table of measures: date, country, measure, commodities, target, summary and a link to the source."""
     rows, links = [], {}
     for i, r in enumerate(events.itertuples(index=False)):
         rows.append(
             [
-                str(r.effective if isinstance(r.effective, str) and r.effective else r.announced or ""),
+                str(_event_start(r)),
                 str(r.country),
                 charts.measure_label(str(r.measure)),
                 str(r.commodities or "").replace(";", ", "),
@@ -740,12 +748,12 @@ def _events_table(events: pd.DataFrame, caption: str, label: str) -> Table:
 
 def _events_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[Fact]) -> Section:
     sec = Section("controls", "Export controls")
-    df = _call(api.events, commodity=cid)
+    df = _call(api.events, commodity=cid, provenance="critmin")
     if df.empty:
         sec.empty = f"No export controls or related measures affecting {name.lower()} in the registry."
         return sec
     label = "critmin export-control registry"
-    on_day = _call(api.events, commodity=cid, as_of=as_of.isoformat())
+    on_day = _call(api.events, commodity=cid, as_of=as_of.isoformat(), provenance="critmin")
     status_then = on_day.get("in_force_on_as_of", pd.Series(False, index=on_day.index, dtype="boolean"))
     in_force_ids = set(on_day.loc[status_then.fillna(False).astype(bool), "event_id"])
     maybe_ids = set(on_day.loc[status_then.isna(), "event_id"])
@@ -772,7 +780,7 @@ def _events_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[F
         sec.tables.append(
             _events_table(
                 active,
-                f"Measures in force on {as_of.isoformat()} (status as of the registry's latest information).",
+                f"Measures in force on {as_of.isoformat()} (from their validity dates and the suspensions or liftings that point at them).",
                 label,
             )
         )
@@ -784,8 +792,8 @@ def _events_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[F
         sec.tables.append(
             _events_table(
                 maybe,
-                f"Started by {as_of.isoformat()} and lifted or suspended since: the registry records no end dates,"
-                " so these may or may not have applied on that date.",
+                f"Started by {as_of.isoformat()}, but whether they applied on that date is unknown: a date the"
+                " registry needs is missing or known only to the month or year (`critmin events --as-of` gives the reason).",
                 label,
             )
         )
