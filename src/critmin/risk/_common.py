@@ -32,8 +32,15 @@ class MissingInputWarning(UserWarning):
     """An input of a risk method is missing and was handled as the method's documentation says.
 
     The message names what is missing (country, year, parameter) and what was done instead. Results that
-    depend on it carry a note in their ``notes`` column.
+    depend on it carry a note in their ``notes`` column. Warnings of one kind share a ``topic`` (e.g. "no
+    production data at a stage the EU assessed") and name their case in ``subject``, so a caller can
+    summarise a hundred of them in a few lines.
     """
+
+    def __init__(self, message: str, topic: str | None = None, subject: str | None = None) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.subject = subject
 
 
 class MissingInputError(LookupError):
@@ -141,9 +148,19 @@ def cached_trade(hs: tuple[str, ...], years: tuple[int, ...] | None) -> pd.DataF
     return out
 
 
-def warn_missing(message: str, stacklevel: int = 3) -> None:
-    """Emit a :class:`MissingInputWarning` with ``message``."""
-    warnings.warn(message, MissingInputWarning, stacklevel=stacklevel)
+def warn_missing(
+    message: str,
+    stacklevel: int = 3,
+    *,
+    topic: str | None = None,
+    subject: str | None = None,
+    notes: list[str] | None = None,
+) -> None:
+    """Emit a :class:`MissingInputWarning` with ``message`` (and ``topic``/``subject`` for summaries);
+    ``notes``, the notes of the one result row it concerns, gets the message too."""
+    if notes is not None:
+        notes.append(message)
+    warnings.warn(MissingInputWarning(message, topic, subject), stacklevel=stacklevel)
 
 
 #: Multiply a quantity in this unit by the factor to get metric tonnes. Units of the embedded data only;

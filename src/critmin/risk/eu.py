@@ -30,6 +30,7 @@ extra-EU imports by partner (BACI quantities). What is approximated is said in e
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -47,6 +48,7 @@ from critmin.risk._common import (
     cached_trade,
     format_shares,
     require_columns,
+    store_cached,
     warn_missing,
     year_window,
 )
@@ -258,24 +260,47 @@ def _trade_factors(override: pd.DataFrame | str | Path | None) -> pd.DataFrame:
     return pd.concat([kept, extra.assign(source="user override")], ignore_index=True)
 
 
-def _materials_for(cid: str, params: pd.DataFrame) -> pd.DataFrame:
-    """EU materials standing for commodity ``cid``: the direct match; else the group rows whose members all
-    belong to ``cid`` (LREE/HREE for rare earths) if they carry an SI_SR; else the members' own rows."""
+def _members_of(cid: str) -> set[str]:
+    """Commodity ids inside group ``cid`` (empty for an element or mineral)."""
     from critmin import vocab
 
+    return set(vocab.expand_commodity(cid)) - {cid}
+
+
+def _from_members(rec: Mapping[str, Any], params: pd.DataFrame) -> bool:
+    """True for an EU group material (HREE, LREE, PGM) without its own SI_SR: the EU 2023 results give such
+    a group the mean of its members' values, and so does critmin."""
+    cid = rec.get("commodity")
+    if not isinstance(cid, str) or not _members_of(cid):
+        return False
+    return "si_sr" not in params.columns or bool(np.isnan(_num(rec.get("si_sr"))))
+
+
+def _with_members(rows: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` plus the member materials of every group among them that is computed from its members."""
+    extra: set[str] = set()
+    for raw in rows.to_dict("records"):
+        rec = {str(k): v for k, v in raw.items()}
+        if _from_members(rec, params):
+            extra |= _members_of(str(rec["commodity"]))
+    members = params[params["commodity"].isin(extra) & ~params["material"].isin(rows["material"])]
+    return pd.concat([rows, members], ignore_index=True)
+
+
+def _materials_for(cid: str, params: pd.DataFrame) -> pd.DataFrame:
+    """EU materials standing for commodity ``cid``: the direct match, else the group materials whose members
+    all belong to ``cid`` (LREE and HREE for rare earths), else the members' own rows; a group without its
+    own SI_SR comes with its members, from whose values its own are derived."""
     direct = params[params["commodity"] == cid]
-    if not direct.empty:
-        return direct
-    mine = set(vocab.expand_commodity(cid))
-    groups = []
-    for c in params["commodity"].dropna().unique():
-        members = set(vocab.expand_commodity(str(c))) - {c}
-        if members and members <= mine:
-            groups.append(c)
-    group_rows = params[params["commodity"].isin(groups)]
-    if "si_sr" not in params.columns or (not group_rows.empty and group_rows["si_sr"].notna().all()):
-        return group_rows
-    return params[params["commodity"].isin(mine - set(groups))]
+    if direct.empty:
+        mine = _members_of(cid) | {cid}
+        groups = [
+            c for c in params["commodity"].dropna().unique() if (m := _members_of(str(c))) and m <= mine
+        ]
+        direct = params[params["commodity"].isin(groups)]
+        if direct.empty:
+            direct = params[params["commodity"].isin(mine - {cid})]
+    return _with_members(direct.reset_index(drop=True), params)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -301,14 +326,147 @@ def _stage_production(
     return None
 
 
-def _average(rows: pd.DataFrame, years: list[int], key: str = "iso3") -> pd.Series:
-    """Mean quantity per country over ``years`` (a country without a row in a year counts 0 that year)."""
+@dataclass(frozen=True)
+class _Supply:
+    """Global supply at one EU stage: quantity (or share) per country and where it comes from."""
+
+    quantities: pd.Series  # ISO3 or "Other countries" (in the total only) → quantity or percent
+    window: list[int]
+    dataset: str  # "wmd", "usgs" or "stage_shares"
+    commodity: str  # the critmin commodity whose data these are
+    label: str  # what the data are, for notes and proxy labels
+    source: str  # citation of the data
+    in_tonnes: bool  # False for stage shares: EU27 production is then not known in tonnes
+
+
+def _data_chain(cid: str) -> list[str]:
+    """``cid``, then the groups it belongs to, nearest first (dysprosium, heavy-rare-earths, rare-earths)."""
+    from critmin import vocab
+
+    def ancestors(c: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(vocab.commodity(c).groups)
+        while todo:
+            g = todo.pop()
+            if g not in seen:
+                seen.add(g)
+                todo.extend(vocab.commodity(g).groups)
+        return seen
+
+    return [cid, *sorted(ancestors(cid), key=lambda g: (-len(ancestors(g)), g))]
+
+
+@store_cached
+def _stage_share_rows(commodity: str) -> pd.DataFrame:
+    """``critmin.stage_shares(commodity)`` (projections left out), memoised per store file."""
+    from critmin.query import stage_shares
+
+    return stage_shares(commodity)
+
+
+def _share_supply(
+    cid: str,
+    eu_stage: str,
+    years: int | Sequence[int] | tuple[int, int] | None,
+    max_t: float,
+    tolerance: float,
+    what: str,
+) -> _Supply | None:
+    """Global supply from published stage shares of ``cid`` (one year: the latest in the window).
+
+    Shares of several sources in that year that disagree are not chosen between (None, warned). Shares
+    that leave part of the world unlisted count the rest as many small suppliers when its largest possible
+    effect on HHI_WGI,t (residual² · 10 · max t) is within ``tolerance``; otherwise they are not used.
+    """
+    rows = _stage_share_rows(cid)
+    rows = rows[rows["stage"].isin(EU_STAGES[eu_stage])]
+    if rows.empty:
+        return None
+    try:
+        year = year_window(years, rows["year"].unique(), 1)[-1]
+    except MissingInputError:
+        return None
+    part = rows[rows["year"] == year]
+    details = sorted(set(part["stage_detail"]))
+    if len(details) > 1:
+        warn_missing(
+            f"{what}: {cid} stage shares of {year} from different sources disagree ({'; '.join(details)}); "
+            "critmin does not choose between them, so they are not used",
+            topic="stage shares from different sources disagree; not used",
+            subject=f"{what}: {cid} {year}",
+        )
+        return None
+    shares = part.assign(_k=part["iso3"].astype("string").fillna("Other countries")).groupby("_k")[
+        "share_pct"
+    ]
+    quantities = shares.sum().astype(float)
+    unlisted = max(100.0 - float(quantities.sum()), 0.0)
+    bound = (unlisted / 100.0) ** 2 * 10.0 * max_t
+    if bound > tolerance:
+        warn_missing(
+            f"{what}: {cid} stage shares of {year} ({details[0]}) list {100 - unlisted:.0f} % of the world; the "
+            f"unlisted {unlisted:.0f} % could move HHI_WGI,t by up to {bound:.2f} (> tolerance {tolerance}), so "
+            "they are not used",
+            topic="stage shares listing too little of the world; not used",
+            subject=f"{what}: {cid} {year}",
+        )
+        return None
+    if unlisted > 0:
+        quantities["Other countries"] = float(quantities.get("Other countries", 0.0)) + unlisted
+    label = f"stage shares '{details[0]}' {year}"
+    sources = list(dict.fromkeys(part["source"].astype(str)))
+    if any("secondary" in s for s in sources):
+        label += " (secondary report)"
+    return _Supply(quantities, [int(year)], "stage_shares", cid, label, " | ".join(sources), in_tonnes=False)
+
+
+def _stage_supply(
+    cid: str,
+    eu_stage: str,
+    years: int | Sequence[int] | tuple[int, int] | None,
+    source: str,
+    edition: int | None,
+    max_t: float,
+    tolerance: float,
+    what: str,
+    notes: list[str],
+) -> _Supply | None:
+    """Global supply of ``cid`` at an EU stage: its own production (World Mining Data, else USGS MCS,
+    averaged over the window), else its own published stage shares (``source="auto"`` only), else the same
+    for the groups it belongs to, nearest first (a proxy, which the caller labels)."""
+    for c in _data_chain(cid):
+        found = _stage_production(c, eu_stage, source, edition)
+        if found is not None:
+            prod, dataset = found
+            window = year_window(years, prod["year"].unique(), 5)
+            if dataset == "usgs":
+                label = f"USGS MCS {int(prod['edition'].iloc[0])} production ({len(window)}-year mean)"
+            else:
+                label = f"World Mining Data production ({len(window)}-year mean)"
+            quantities = _average(prod[prod["iso3"] != "WLD"], window, notes=notes)
+            cite = str(prod["source"].dropna().iloc[0]) if prod["source"].notna().any() else dataset
+            return _Supply(quantities, window, dataset, c, label, cite, in_tonnes=True)
+        if source == "auto":
+            shares = _share_supply(c, eu_stage, years, max_t, tolerance, what)
+            if shares is not None:
+                return shares
+    return None
+
+
+def _average(
+    rows: pd.DataFrame, years: list[int], key: str = "iso3", notes: list[str] | None = None
+) -> pd.Series:
+    """Mean quantity per country over ``years`` (a country without a row in a year counts 0 that year);
+    withheld values are left out, warned and said in ``notes``."""
     sub = rows[rows["year"].isin(years)]
     if sub["value"].isna().any():
         miss = sub[sub["value"].isna()]
+        listed = ", ".join(f"{c} {y}" for c, y in zip(miss["country"], miss["year"], strict=True))
         warn_missing(
-            "production withheld or missing, left out of the shares: "
-            + ", ".join(f"{c} {y}" for c, y in zip(miss["country"], miss["year"], strict=True))
+            f"production withheld or missing, left out of the shares: {listed}",
+            topic="production withheld or missing, left out of the shares",
+            subject=f"{rows['commodity'].iloc[0]}: {listed}" if "commodity" in rows else listed,
+            notes=notes,
         )
         sub = sub[sub["value"].notna()]
     label = sub[key].astype("string").fillna("Other countries")
@@ -342,8 +500,10 @@ def _hhi_wgi_t_of(
     t: Mapping[str, float],
     tolerance: float,
     what: str,
+    notes: list[str] | None = None,
 ) -> tuple[float, dict[str, Any]]:
-    """HHI_WGI,t of a supply (country → quantity; key ``Other countries`` = residual, in the total only)."""
+    """HHI_WGI,t of a supply (country → quantity; key ``Other countries`` = residual, in the total only);
+    suppliers without WGI are warned and said in ``notes``."""
     total = float(supply.sum())
     if total <= 0:
         raise MissingInputError(f"{what}: total supply is zero")
@@ -365,20 +525,28 @@ def _hhi_wgi_t_of(
         if bound > tolerance:
             warn_missing(
                 f"{what}: no WGI for {listed}; they could move HHI_WGI,t by up to {bound:.3f} "
-                f"(> tolerance {tolerance}), so it is left undefined (give wgi_proxies to fill them)"
+                f"(> tolerance {tolerance}), so it is left undefined (give wgi_proxies to fill them)",
+                topic="suppliers without WGI: HHI_WGI,t left undefined (give --wgi-proxy)",
+                subject=f"{what}: {listed}",
+                notes=notes,
             )
             return float("nan"), detail
-        warn_missing(f"{what}: no WGI for {listed}; left out (they move HHI_WGI,t by at most {bound:.4f})")
+        warn_missing(
+            f"{what}: no WGI for {listed}; left out (they move HHI_WGI,t by at most {bound:.4f})",
+            topic="suppliers without WGI left out of HHI_WGI,t (within tolerance)",
+            subject=f"{what}: {listed}",
+            notes=notes,
+        )
     ok = w.notna()
     tt = np.array([t.get(k, 1.0) for k in s.index[ok]], dtype=float)
     return hhi_wgi_t(s[ok].to_numpy(), w[ok].to_numpy(), tt), detail
 
 
 def _eu_sourcing(
-    cid: str, eu_stage: str, eu_production: pd.Series, years: list[int]
+    cid: str, eu_stage: str, eu_production: pd.Series, years: list[int], notes: list[str] | None = None
 ) -> tuple[pd.Series, float, str] | None:
     """EU sourcing (EU27 production + extra-EU imports by partner, mean over the window's BACI years) and
-    the import reliance computed from the same numbers."""
+    the import reliance computed from the same numbers; flows without a quantity are said in ``notes``."""
     from critmin import vocab
 
     codes = [
@@ -396,9 +564,12 @@ def _eu_sourcing(
     imports = flows[flows["importer"].isin(eu) & ~flows["exporter"].isin(eu)]
     exports = flows[flows["exporter"].isin(eu) & ~flows["importer"].isin(eu)]
     if imports["quantity_t"].isna().any():
+        n_flows = int(imports["quantity_t"].isna().sum())
         warn_missing(
-            f"{int(imports['quantity_t'].isna().sum())} extra-EU import flow(s) of HS {codes} have no "
-            "quantity; left out of EU sourcing"
+            f"{n_flows} extra-EU import flow(s) of HS {codes} have no quantity; left out of EU sourcing",
+            topic="extra-EU import flows without a quantity, left out of EU sourcing",
+            subject=f"{cid} {eu_stage}: {n_flows} of HS {', '.join(codes)}",
+            notes=notes,
         )
     by_partner = (
         imports.assign(exporter=imports["exporter"].fillna("Other countries"))
@@ -448,8 +619,10 @@ def eu_supply_risk(
     Returns one row per material × stage: method (``eu_sr``), commodity, material, stage, country (NA), year
     (last of the window), years, value (= sr), sr, bottleneck (True on the reported stage), supply_basis,
     supply_basis_published, hhi_wgi_t_gs, hhi_wgi_t_eu, import_reliance, import_reliance_computed, eol_rir,
-    si_sr, gs_shares, eu_shares, wgi_scaled, t_factors, no_wgi, production_dataset, wgi_years, notes,
-    source.
+    si_sr, gs_shares, eu_shares, wgi_scaled, t_factors, no_wgi, production_dataset, wgi_years, proxy (how a
+    group's data stand in for the material, or ""), members ({member: SR} on group rows), notes, source.
+    A group without its own SI_SR (HREE, LREE, PGM) comes with its members' rows and its own rows: per stage
+    and ``stage = "mean of members"`` (its reported SR), the means of the members' values.
     """
     from critmin import vocab
 
@@ -471,7 +644,7 @@ def eu_supply_risk(
             else sorted(params["commodity"].dropna().unique())
         )
         plan = [(cid, _materials_for(cid, params)) for cid in cids]
-    rows: list[dict[str, Any]] = []
+    tasks: dict[str, tuple[str, dict[str, Any]]] = {}  # material → (commodity whose data it uses, parameters)
     for cid, mats in plan:
         if mats.empty:
             if si_sr is None or eol_rir is None:
@@ -480,28 +653,130 @@ def eu_supply_risk(
                     "import_reliance) by keyword"
                 )
             mats = pd.DataFrame([{"material": cid, "commodity": cid, "stages_assessed": "E+P"}])
+        if si_sr is None:
+            mats = _with_members(mats, params)
+        inside = set(vocab.expand_commodity(cid))
         for raw in mats.to_dict("records"):
             rec = {str(k): v for k, v in raw.items()}
-            rows.extend(
-                _material_rows(
-                    cid,
-                    rec,
-                    tf,
-                    years,
-                    source,
-                    edition,
-                    stages,
-                    eu_sourcing,
-                    import_reliance,
-                    eol_rir,
-                    si_sr,
-                    dict(wgi_proxies or {}),
-                    wgi_tolerance,
-                )
+            own = rec.get("commodity")
+            tasks.setdefault(
+                str(rec["material"]), (own if isinstance(own, str) and own in inside else cid, rec)
             )
+    computed = {
+        mat: _material_rows(
+            data_cid,
+            rec,
+            tf,
+            years,
+            source,
+            edition,
+            stages,
+            eu_sourcing,
+            import_reliance,
+            eol_rir,
+            si_sr,
+            dict(wgi_proxies or {}),
+            wgi_tolerance,
+        )
+        for mat, (data_cid, rec) in tasks.items()
+        if si_sr is not None or not _from_members(rec, params)
+    }
+    rows: list[dict[str, Any]] = []
+    for mat, (_, rec) in tasks.items():
+        if mat in computed:
+            rows.extend(computed[mat])
+        else:
+            members = params.loc[params["commodity"].isin(_members_of(str(rec["commodity"]))), "material"]
+            rows.extend(_group_rows(rec, [str(m) for m in members], computed, stages))
     if not rows:
         raise MissingInputError(f"no supply risk could be computed for {commodity}")
     out = pd.DataFrame(rows)
+    return out
+
+
+def _group_rows(
+    rec: Mapping[str, Any],
+    members: Sequence[str],
+    computed: Mapping[str, list[dict[str, Any]]],
+    stages: Sequence[str],
+) -> list[dict[str, Any]]:
+    """Rows of an EU group material without its own SI_SR (HREE, LREE, PGM): per stage the mean of its
+    members' stage SRs, and as its reported SR (``stage = "mean of members"``, the bottleneck row) the mean
+    of the members' reported SRs. The EU 2023 published values of the three groups are these means of the
+    published member values (HREE 5.1, LREE 3.7, PGM 2.7; tested), so critmin derives them the same way.
+    A member without an SR makes the group's value undefined, never an average of the rest."""
+    mat, cid = str(rec["material"]), str(rec["commodity"])
+    assessed = str(rec.get("stages_assessed") or "E+P")
+    rows_of = {m: computed.get(m, []) for m in members}
+
+    def mean(values: Mapping[str, float], what: str, notes: list[str]) -> float:
+        missing = sorted(m for m, v in values.items() if np.isnan(v))
+        if missing:
+            warn_missing(
+                f"{mat} {what}: no SR for member(s) {', '.join(missing)}; the group's mean is left undefined",
+                topic="EU group material: a member has no SR; group SR left undefined",
+                subject=f"{mat} {what}: {', '.join(missing)}",
+                notes=notes,
+            )
+            return float("nan")
+        return float(np.mean(list(values.values()))) if values else float("nan")
+
+    def sr_of(m: str, pick: Any) -> float:
+        hit = [r["sr"] for r in rows_of[m] if pick(r)]
+        return float(hit[0]) if hit else float("nan")
+
+    years = [int(r["year"]) for rs in rows_of.values() for r in rs]
+    spans = sorted({str(r["years"]) for rs in rows_of.values() for r in rs})
+    proxied = sorted(m for m, rs in rows_of.items() if any(r["proxy"] for r in rs))
+    datasets = sorted({str(r["production_dataset"]) for rs in rows_of.values() for r in rs})
+    out: list[dict[str, Any]] = []
+    labels = [s for s in stages if s[0].upper() in assessed.upper()] + ["mean of members"]
+    for stage in labels:
+        notes: list[str] = []
+        if stage == "mean of members":
+            values = {m: sr_of(m, lambda r: r["bottleneck"]) for m in members}
+            notes.append(
+                f"SR of {mat} = mean of its {len(members)} members' reported (bottleneck) SRs, as in EU 2023"
+            )
+        else:
+            values = {m: sr_of(m, lambda r, s=stage: r["stage"] == s) for m in members}
+            notes.append(f"{stage} SR of {mat} = mean of its {len(members)} members' {stage} SRs")
+        sr = mean(values, stage, notes)
+        if proxied:
+            notes.append(f"members with proxied supply: {', '.join(proxied)} (see their rows)")
+        out.append(
+            {
+                "method": "eu_sr",
+                "commodity": cid,
+                "material": mat,
+                "stage": stage,
+                "country": pd.NA,
+                "year": max(years) if years else pd.NA,
+                "years": "; ".join(spans),
+                "value": sr,
+                "sr": sr,
+                "bottleneck": stage == "mean of members" and not np.isnan(sr),
+                "supply_basis": "mean of members",
+                "supply_basis_published": str(rec.get(f"supply_basis_{stage}") or ""),
+                "hhi_wgi_t_gs": float("nan"),
+                "hhi_wgi_t_eu": float("nan"),
+                "import_reliance": float("nan"),
+                "import_reliance_computed": float("nan"),
+                "eol_rir": float("nan"),
+                "si_sr": float("nan"),
+                "gs_shares": {},
+                "eu_shares": {},
+                "wgi_scaled": {},
+                "t_factors": {"global_supply": {}, "eu_sourcing": {}},
+                "no_wgi": {},
+                "production_dataset": "; ".join(datasets),
+                "wgi_years": "",
+                "proxy": "",
+                "members": {m: (None if np.isnan(v) else round(v, 6)) for m, v in values.items()},
+                "notes": "; ".join(notes),
+                "source": "critmin: mean of the members' rows (EU 2023 practice for HREE, LREE and PGM)",
+            }
+        )
     return out
 
 
@@ -535,26 +810,29 @@ def _material_rows(
     eu_stages = [s for s in stages if s[0].upper() in assessed.upper()]
     eol = eol_rir if eol_rir is not None else _num(rec.get("eol_rir_pct")) / 100.0
     si = si_sr if si_sr is not None else _num(rec.get("si_sr"))
+    own = rec.get("commodity") if isinstance(rec.get("commodity"), str) else cid
     out: list[dict[str, Any]] = []
     for stage in eu_stages:
         notes: list[str] = []
-        found = _stage_production(cid, stage, source, edition)
-        if found is None:
-            warn_missing(f"{mat} ({cid}): no production data at the {stage} stage; stage skipped")
-            continue
-        prod, dataset = found
-        pc = str(prod["commodity"].iloc[0])
-        mc = rec.get("commodity")
-        if pc != cid or (isinstance(mc, str) and mc != pc):
-            notes.append(f"production of {pc} stands for {mat}")
-        window = year_window(years, prod["year"].unique(), 5)
-        if dataset == "usgs":
-            notes.append(f"USGS MCS {int(prod['edition'].iloc[0])} ({len(window)}-year mean)")
-        else:
-            notes.append(f"World Mining Data ({len(window)}-year mean)")
-        supply = _average(prod[prod["iso3"] != "WLD"], window)
-        wgi, wgi_note = _wgi_scaled(window, proxies)
         t_stage = tf[(tf["material"] == mat) & (tf["stage"] == stage)]
+        max_t = float(max([*t_stage["t"].astype(float), 1.0]))
+        found = _stage_supply(cid, stage, years, source, edition, max_t, tolerance, f"{mat} {stage}", notes)
+        if found is None:
+            warn_missing(
+                f"{mat} ({cid}): no production data or stage shares at the {stage} stage; stage skipped",
+                topic="no production data at a stage the EU assessed; stage skipped",
+                subject=f"{mat} {stage}",
+            )
+            continue
+        supply, window, dataset = found.quantities, found.window, found.dataset
+        span = f"{window[0]}–{window[-1]}" if len(window) > 1 else str(window[0])
+        proxy = ""
+        if found.commodity != own:
+            proxy = f"proxy: {mat} {stage} supply from {found.commodity} {found.label}, {span}"
+            notes.append(proxy)
+        else:
+            notes.append(found.label)
+        wgi, wgi_note = _wgi_scaled(window, proxies)
         t_gs = dict(
             zip(
                 t_stage.loc[t_stage["scope"] == "global_supply", "iso3"],
@@ -569,7 +847,9 @@ def _material_rows(
                 strict=True,
             )
         )
-        hhi_gs, gs_detail = _hhi_wgi_t_of(supply, wgi, t_gs, tolerance, f"{mat} {stage} global supply")
+        hhi_gs, gs_detail = _hhi_wgi_t_of(
+            supply, wgi, t_gs, tolerance, f"{mat} {stage} global supply", notes=notes
+        )
 
         published_basis = str(rec.get(f"supply_basis_{stage}") or "")
         published_basis = {"EU": "EUonly"}.get(published_basis, published_basis)
@@ -578,14 +858,25 @@ def _material_rows(
         eu_detail: dict[str, Any] = {}
         if eu_sourcing and published_basis != "GSonly":
             eu_prod = supply[supply.index.isin(vocab.eu27())]
-            src = _eu_sourcing(cid, stage, eu_prod, window)
-            if src is None:
-                notes.append("EU sourcing unavailable (no HS code or trade for this stage)")
+            src = None
+            if not found.in_tonnes and len(eu_prod):
+                notes.append("EU sourcing unavailable (EU27 output known only as a share, not in tonnes)")
             else:
+                if not found.in_tonnes:
+                    eu_prod = pd.Series(dtype=float)
+                    notes.append("no EU27 output in the stage shares")
+                src = _eu_sourcing(found.commodity, stage, eu_prod, window, notes=notes)
+                if src is None:
+                    notes.append("EU sourcing unavailable (no HS code or trade for this stage)")
+            if src is not None:
                 sourcing, ir_comp, eu_note = src
-                notes.append(eu_note)
+                if not found.in_tonnes:
+                    eu_note = eu_note.replace("EU27 production + extra-EU imports", "extra-EU imports")
+                notes.append(
+                    eu_note if found.commodity == own else f"{eu_note} [proxy: {found.commodity} trade]"
+                )
                 hhi_eu, eu_detail = _hhi_wgi_t_of(
-                    sourcing, wgi, t_eu, tolerance, f"{mat} {stage} EU sourcing"
+                    sourcing, wgi, t_eu, tolerance, f"{mat} {stage} EU sourcing", notes=notes
                 )
         if isinstance(import_reliance, Mapping):
             ir = float(import_reliance.get(stage, np.nan))
@@ -608,7 +899,9 @@ def _material_rows(
             if published_basis not in ("GSonly", ""):
                 why = "no EU sourcing" if np.isnan(hhi_eu) else "no import reliance"
                 warn_missing(
-                    f"{mat} {stage}: {why}; global-supply-only variant used (EU used {published_basis})"
+                    f"{mat} {stage}: {why}; global-supply-only variant used (EU used {published_basis})",
+                    topic="global-supply-only variant used where the EU used EU sourcing too",
+                    subject=f"{mat} {stage} ({why})",
                 )
                 notes.append(f"GS-only variant ({why})")
         try:
@@ -625,7 +918,7 @@ def _material_rows(
                 "stage": stage,
                 "country": pd.NA,
                 "year": window[-1],
-                "years": f"{window[0]}–{window[-1]}" if len(window) > 1 else str(window[0]),
+                "years": span,
                 "value": sr,
                 "sr": sr,
                 "bottleneck": False,
@@ -644,9 +937,11 @@ def _material_rows(
                 "no_wgi": {**gs_detail.get("no_wgi", {}), **eu_detail.get("no_wgi", {})},
                 "production_dataset": dataset,
                 "wgi_years": wgi_note,
+                "proxy": proxy,
+                "members": {},
                 "notes": "; ".join(notes),
                 "source": (
-                    f"EU 2023 parameters ({rec.get('source', 'user')}); production: {dataset}; "
+                    f"EU 2023 parameters ({rec.get('source', 'user')}); supply: {found.source}; "
                     "WGI 2024 update; CEPII BACI HS92"
                 ),
             }
