@@ -124,7 +124,9 @@ def test_events_for_rare_earths_include_element_measures(built_store: Store) -> 
 def test_events_as_of_drops_later_measures(built_store: Store) -> None:
     early = critmin.events(commodity="rare-earths", as_of="2012-01-01")
     assert len(early) >= 2
-    assert (early["effective_from"].where(early["effective_from"] != "", early["announced"]) <= "2012-01-01").all()
+    assert (
+        early["effective_from"].where(early["effective_from"] != "", early["announced"]) <= "2012-01-01"
+    ).all()
     assert "in_force_on_as_of" in early
     later = critmin.events(commodity="rare-earths", as_of="2026-11-28")
     assert len(later) > len(early)
@@ -151,7 +153,10 @@ def test_missing_dates_give_na_with_a_reason(built_store: Store) -> None:
 def test_suspension_pauses_measures_it_points_at(built_store: Store) -> None:
     during = critmin.events(commodity="holmium", as_of="2026-03-01").set_index("event_id")
     assert not during.loc["CHN-20251009-5-REE-LICENCE", "in_force_on_as_of"]
-    assert "suspended by CHN-20251107-SUSPENSION-OCT-CONTROLS" in during.loc["CHN-20251009-5-REE-LICENCE", "in_force_reason"]
+    assert (
+        "suspended by CHN-20251107-SUSPENSION-OCT-CONTROLS"
+        in during.loc["CHN-20251009-5-REE-LICENCE", "in_force_reason"]
+    )
     only = critmin.events(commodity="holmium", as_of="2026-03-01", in_force=True)
     assert "CHN-20251009-5-REE-LICENCE" not in set(only["event_id"])
 

@@ -65,7 +65,9 @@ def test_brief_writes_html_and_pngs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.usefixtures("built_store")
 def test_brief_edition_without_the_commodity_says_so(tmp_path: Path) -> None:
+    """As ``data show``: an edition that lacks the commodity is an error naming the editions that have it."""
     out = tmp_path / "ge.html"
     result = runner.invoke(_app(), ["brief", "germanium", "--edition", "2026", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "No USGS reserves data for germanium" in out.read_text(encoding="utf-8")
+    assert result.exit_code == 2, result.output
+    assert "editions with germanium: 2024–2025" in result.output
+    assert not out.exists()

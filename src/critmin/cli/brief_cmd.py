@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from critmin.cli.common import ensure_store, err_console, fail, progress_steps
+from critmin.cli.common import (
+    check_output_dir,
+    check_output_file,
+    ensure_store,
+    err_console,
+    fail,
+    progress_steps,
+)
 
 if TYPE_CHECKING:
     from critmin.vocab import UnknownNameError
@@ -55,8 +62,17 @@ def brief(
         except ValueError:
             raise fail(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}") from None
     target = out or Path("out") / f"{com.id}-brief.html"
+    check_output_file(target, "--out")
+    if png is not None:
+        check_output_dir(png, "--png")
 
     ensure_store()  # first run: builds the store, with its own progress bar
+    from critmin.query import NoDataError, check_usgs_edition
+
+    try:
+        check_usgs_edition(com.id, edition)
+    except NoDataError as exc:
+        raise fail(str(exc)) from None
 
     from critmin.report.brief import build_brief, write_brief, write_pngs
 
@@ -80,9 +96,11 @@ def brief(
 
 
 def _unknown(exc: UnknownNameError, what: str) -> str:
-    """The error text for an unknown name, with the suggestions as a hint."""
+    """The error text for an unknown name, with why and the suggestions as a hint."""
+    why = f" ({exc.detail})" if exc.detail else ""
     hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
-    return f"unknown {what} {exc.name!r}.{hint} (`critmin data commodities` lists them.)"
+    listing = " (`critmin data commodities` lists them.)" if exc.kind == "commodity" else ""
+    return f"unknown {what} {exc.name!r}{why}.{hint}{listing}"
 
 
 def register(app: typer.Typer) -> None:

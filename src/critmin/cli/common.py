@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -25,10 +28,10 @@ class OutputFormat(StrEnum):
 
 
 def clean(value: Any) -> Any:
-    """A JSON-ready value: NaN/NA/NaT → None, numpy scalars → Python, dicts and lists cleaned inside."""
+    """A JSON-ready value: NaN/±inf/NA/NaT → None, numpy scalars → Python, dicts and lists cleaned inside."""
     if value is None:
         return None
-    if isinstance(value, float) and math.isnan(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
         return {str(k): clean(v) for k, v in value.items()}
@@ -45,6 +48,25 @@ def clean(value: Any) -> Any:
 
 def _json_default(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+#: a cell that is a number as text (``-0.5``, ``+3e4``): spreadsheets read it as a number, not a formula
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV-safe cell: nested values as JSON text, NaN/±inf blank, and text a spreadsheet would run as a
+    formula (leading ``=``, ``+``, ``-``, ``@``, tab, CR) prefixed with ``'`` (OWASP CSV injection advice).
+    Numbers, and text that is a plain number such as ``-0.5``, stay as they are."""
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(clean(value), ensure_ascii=False, allow_nan=False, default=_json_default)
+    if isinstance(value, str):
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(value):
+            return "'" + value
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def records(frame: Any, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -75,16 +97,15 @@ def emit(
     """Print a DataFrame as a Rich table (of ``table_columns`` if given), CSV or a JSON array of records.
 
     CSV and JSON carry ``columns`` (default: all); nested values (dicts, lists) become JSON text in CSV.
+    JSON has null for NaN/±inf (``allow_nan=False`` makes a regression fail loudly); CSV cells are
+    made safe for spreadsheets by :func:`csv_cell`.
     """
     sub = frame[columns] if columns else frame
     if fmt is OutputFormat.json:
-        typer.echo(json.dumps(records(sub), ensure_ascii=False, indent=1, default=_json_default))
+        text = json.dumps(records(sub), ensure_ascii=False, indent=1, default=_json_default, allow_nan=False)
+        typer.echo(text)
     elif fmt is OutputFormat.csv:
-        flat = sub.apply(
-            lambda col: col.map(
-                lambda v: json.dumps(clean(v), ensure_ascii=False) if isinstance(v, dict | list) else v
-            )
-        )
+        flat = sub.apply(lambda col: col.map(csv_cell) if col.dtype.kind in "fO" else col)
         typer.echo(flat.to_csv(index=False, lineterminator="\n"), nl=False)
     else:
         from rich.table import Table
@@ -101,9 +122,36 @@ def emit(
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print ``message`` as an error and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}")
+    """Print ``message`` (plain text, never markup) as an error and return the Exit to raise."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
+
+
+def check_output_file(path: Path, option: str) -> None:
+    """Fail before any work if ``path`` cannot be an output file (a directory, or under a file)."""
+    if path.is_dir():
+        raise fail(f"{option} {path} is a directory; give a file path")
+    _check_parent(path, option)
+
+
+def check_output_dir(path: Path, option: str) -> None:
+    """Fail before any work if ``path`` cannot be an output directory (an existing file, or under one)."""
+    if path.exists() and not path.is_dir():
+        raise fail(f"{option} {path} is a file; give a directory")
+    _check_parent(path, option)
+
+
+def _check_parent(path: Path, option: str) -> None:
+    """The nearest existing ancestor of ``path`` must be a directory we may write into."""
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise fail(f"{option} {path}: {parent} is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise fail(f"{option} {path}: no permission to write in {parent}")
 
 
 @contextmanager

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
-from critmin.cli.common import OutputFormat, console, emit, ensure_store, fail, progress_steps
+from critmin.cli.common import (
+    OutputFormat,
+    check_output_dir,
+    console,
+    emit,
+    ensure_store,
+    fail,
+    progress_steps,
+)
 
 data_app = typer.Typer(help="List, show and rebuild the embedded data.", no_args_is_help=True)
 
@@ -117,6 +125,8 @@ def build(
     """Regenerate the embedded data package deterministically from the researched inputs."""
     from critmin.data import build as builder
 
+    if out_dir is not None:
+        check_output_dir(out_dir, "--out")
     source_dir = input_dir or builder.default_input_dir()
     if not source_dir.is_dir():
         raise fail(f"input folder not found: {source_dir} (pass --input or set CRITMIN_SHARED_DATA)")

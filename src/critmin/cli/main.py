@@ -13,7 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES = ("data_cmd", "db_cmd", "import_cmd", "brief_cmd", "risk_cmd")
+COMMAND_MODULES = ("data_cmd", "db_cmd", "import_cmd", "brief_cmd", "risk_cmd", "events_cmd")
 
 for _module in COMMAND_MODULES:
     import_module(f"critmin.cli.{_module}").register(app)

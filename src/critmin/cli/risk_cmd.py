@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from critmin.cli.common import OutputFormat, emit, ensure_store, err_console, fail
+from critmin.cli.common import OutputFormat, check_output_file, emit, ensure_store, err_console, fail
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -123,8 +123,7 @@ def _run(method: Method, **kw: Any) -> pd.DataFrame:
                     kw["commodity"], kw["country"] or "USA", kw["year"] or None, edition=kw["edition"]
                 )
         except UnknownNameError as exc:
-            hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
-            raise fail(f"unknown {exc.kind} {exc.name!r}.{hint}") from None
+            raise fail(str(exc)) from None
         except (risk.MissingInputError, NoDataError) as exc:
             raise fail(f"{method.value}: missing input: {exc}") from None
     for message in dict.fromkeys(str(w.message) for w in caught):
@@ -198,10 +197,13 @@ def table(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json."),
 ) -> None:
     """Rank all commodities by a method; --chart draws the EU criticality matrix (SR vs EI, thresholds)."""
+    if chart is not None:
+        check_output_file(chart, "--chart")
     ensure_store()
     import pandas as pd
 
     from critmin import risk as risk_lib
+    from critmin.query import check_years
     from critmin.risk import charts
     from critmin.risk._common import store_tables
 
@@ -223,6 +225,7 @@ def table(
                 figure = charts.criticality_matrix(pts, "Criticality matrix: EU method (SR ≥ 1.0, EI ≥ 2.8)")
         elif method is Method.hhi:
             out = risk_lib.concentration(source=source.value)
+            check_years(year, out["year"].unique(), f"years of {source.value} concentration")
             latest = out.groupby(["commodity", "product", "stage"], dropna=False)["year"].transform("max")
             out = out[out["year"] == (year if year is not None else latest)]
             out = out.sort_values("hhi", ascending=False, na_position="last").reset_index(drop=True)
@@ -239,6 +242,7 @@ def table(
             figure = None
         else:
             importer = country or "USA"
+            check_years(year, store_tables()["usgs_mcs"]["year"].unique(), "years of USGS MCS production")
             frames = []
             for cid in sorted(store_tables()["usgs_mcs"]["commodity"].dropna().unique()):
                 try:

@@ -21,12 +21,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from critmin import vocab
 from critmin.data import PACKAGE_DIR
 
-VOCAB_DIR = PACKAGE_DIR / "vocab"
+VOCAB_DIR = Path(str(PACKAGE_DIR)) / "vocab"
 
 # the registry's columns in order (the store's ``events`` table adds ``source``)
 FIELDS: tuple[str, ...] = (
@@ -220,7 +221,10 @@ def check_record(rec: Mapping[str, str], row: str) -> list[tuple[str, str, str]]
     if rec.get("iso3"):
         try:
             if vocab.resolve_country(rec["iso3"]) != rec["iso3"]:
-                bad("iso3", f"{rec['iso3']!r} is not an ISO3 code (it is {vocab.resolve_country(rec['iso3'])})")
+                bad(
+                    "iso3",
+                    f"{rec['iso3']!r} is not an ISO3 code (it is {vocab.resolve_country(rec['iso3'])})",
+                )
         except vocab.UnknownNameError as exc:
             bad("iso3", str(exc))
     if rec.get("target") and rec["target"] != "all":
@@ -269,9 +273,9 @@ def _hint(value: str, choices: Iterable[str]) -> str:
     return f" (did you mean {', '.join(found)}?)" if found else f" (one of {', '.join(choices)})"
 
 
-def check_registry(records: Mapping[str, Mapping[str, str]], rows: Mapping[str, str] | None = None) -> list[
-    tuple[str, str, str]
-]:
+def check_registry(
+    records: Mapping[str, Mapping[str, str]], rows: Mapping[str, str] | None = None
+) -> list[tuple[str, str, str]]:
     """Problems of the registry as a whole: relations to missing ids, to themselves, and cycles.
 
     ``records`` maps event id → normalised record; ``rows`` names the row of each id in the input (for

@@ -30,7 +30,9 @@ from critmin.data.importers import ImportFormatError
 from critmin.events.model import FIELDS, VOCAB_DIR, parse_partial_date, split
 
 PROVENANCE = "OECD"
-CITATION = "OECD (2023), Inventory of Export Restrictions on Industrial Raw Materials, OECD, Paris (CC BY 4.0)"
+CITATION = (
+    "OECD (2023), Inventory of Export Restrictions on Industrial Raw Materials, OECD, Paris (CC BY 4.0)"
+)
 COLUMNS = ("iso3", "country", "hs_description", "hs6", "measure_type", "year", "date_introduced", "direction")
 LINK_DAYS = 31
 ENDS = {"elimination"}
@@ -67,9 +69,9 @@ def read_inventory(path: Path | str) -> pd.DataFrame:
         raw = pd.read_excel(path, sheet_name=sheet, dtype=str)
         first_line = 2
     else:
-        from critmin.data.importers.files import read_text
-
         import io
+
+        from critmin.data.importers.files import read_text
 
         raw = pd.read_csv(io.StringIO(read_text(path)), dtype=str, keep_default_na=False, na_values=[""])
         first_line = 2
@@ -167,9 +169,10 @@ def fold(rows: pd.DataFrame, source: str) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
     keys = ["iso3", "hs6", "measure_type"]
     ordered = rows.sort_values([*keys, "year", "date", "line"], kind="mergesort")
+    row: Any
     for (iso3, hs6, mtype), group in ordered.groupby(keys, sort=False):
         current: dict[str, Any] | None = None
-        prev_year = None
+        prev_year: int | None = None
         for row in group.itertuples(index=False):
             direction = str(row.direction)
             if current is not None and prev_year is not None and row.year > prev_year + 1:
@@ -181,7 +184,7 @@ def fold(rows: pd.DataFrame, source: str) -> pd.DataFrame:
                 if direction in ENDS:
                     prev_year = row.year
                     continue  # an elimination of a measure recorded before the data starts
-                current = _start(row, iso3, hs6, mtype, source)
+                current = _start(row, str(iso3), str(hs6), str(mtype), source)
             elif direction in ENDS:
                 current["effective_to"] = _end(row.date, row.year, current["effective_from"])
                 current["status"] = "lifted"
@@ -279,6 +282,7 @@ def _unique(ids: pd.Series) -> list[str]:
 def link(oecd: pd.DataFrame, critmin: pd.DataFrame) -> pd.Series:
     """``relations`` for the OECD records: ``same_as:EVENT`` for each critmin event describing the same measure."""
     events = []
+    rec: Any
     for rec in critmin.itertuples(index=False):
         if not rec.effective_from:
             continue

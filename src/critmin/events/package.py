@@ -10,6 +10,7 @@ is that history applied, so both always agree.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from critmin.data import PACKAGE_DIR
 from critmin.events import oecd
 from critmin.events.model import FIELDS, RegistryError, check_record, check_registry, normalise
 
-RESEARCH_DIR = PACKAGE_DIR / "events"
+RESEARCH_DIR = Path(str(PACKAGE_DIR)) / "events"
 HISTORY_COLUMNS = (
     "change_id", "recorded_at", "event_id", "action", "field", "old_value", "new_value", "by", "source_url",
 )  # fmt: skip
@@ -30,9 +31,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def _shared_record(row: dict[str, str]) -> dict[str, str]:
+def _shared_record(row: Mapping[Any, Any]) -> dict[str, str]:
     """A row of ``export_controls.csv`` in the registry's fields (``effective`` → ``effective_from``)."""
-    rec = dict(row)
+    rec = {str(k): v for k, v in row.items()}
     rec["effective_from"] = rec.pop("effective", "")
     rec["provenance"] = "critmin"
     return normalise(rec)
@@ -65,21 +66,32 @@ def _assemble(shared_csv: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         records[rec["event_id"]] = rec
         log("shared", rec["event_id"], "add", "*", "", json.dumps(rec, ensure_ascii=False), rec["source_url"])
     for edit in _read_csv(RESEARCH_DIR / "research_edits.csv").to_dict("records"):
-        rec = records.get(edit["event_id"])
-        if rec is None or edit["field"] not in FIELDS:
-            raise RegistryError([(edit["event_id"], edit["field"], "research edit of an unknown event or field")])
-        old = rec[edit["field"]]
-        rec[edit["field"]] = edit["value"]
+        found = records.get(edit["event_id"])
+        if found is None or edit["field"] not in FIELDS:
+            raise RegistryError(
+                [(edit["event_id"], edit["field"], "research edit of an unknown event or field")]
+            )
+        old = found[edit["field"]]
+        found[edit["field"]] = edit["value"]
         log("research", edit["event_id"], "edit", edit["field"], old, edit["value"], edit["source_url"])
     for row in _read_csv(RESEARCH_DIR / "research_events.csv").to_dict("records"):
-        rec = normalise(row)
+        rec = normalise({str(k): v for k, v in row.items()})
         records[rec["event_id"]] = rec
-        log("research", rec["event_id"], "add", "*", "", json.dumps(rec, ensure_ascii=False), rec["source_url"])
+        log(
+            "research",
+            rec["event_id"],
+            "add",
+            "*",
+            "",
+            json.dumps(rec, ensure_ascii=False),
+            rec["source_url"],
+        )
     critmin = pd.DataFrame(list(records.values()), columns=list(FIELDS))
     extract = shared_csv.parent / "oecd_inventory" / "oecd_export_restrictions_subset.csv"
     folded = oecd.fold(oecd.read_inventory(extract), recording["oecd"]["by"])
     folded["relations"] = oecd.link(folded, critmin)
-    for rec in folded[list(FIELDS)].to_dict("records"):
+    for item in folded[list(FIELDS)].to_dict("records"):
+        rec = {str(k): str(v) for k, v in item.items()}
         records[rec["event_id"]] = rec
         log("oecd", rec["event_id"], "add", "*", "", json.dumps(rec, ensure_ascii=False), rec["source_url"])
     problems = [p for rec in records.values() for p in check_record(rec, rec["event_id"])]

@@ -81,6 +81,7 @@ def replay(history: pd.DataFrame) -> pd.DataFrame:
     """The registry that the history rows produce (additions, then each field change in order)."""
     records: dict[str, dict[str, str]] = {}
     sources: dict[str, str] = {}
+    row: Any
     for row in history.itertuples(index=False):
         if row.action == "add":
             rec = json.loads(row.new_value)
@@ -107,7 +108,7 @@ def get(event_id: str, as_recorded: str | date | None = None) -> dict[str, str]:
     hit = frame[frame["event_id"] == event_id]
     if hit.empty:
         raise unknown_event(event_id, frame["event_id"])
-    return {k: str(v) for k, v in hit.iloc[0].to_dict().items()}
+    return {str(k): str(v) for k, v in hit.iloc[0].to_dict().items()}
 
 
 def history(event_id: str) -> pd.DataFrame:
@@ -140,7 +141,11 @@ def add(records: Iterable[Mapping[str, Any]], by: str, source_url: str | None = 
 
 def edit(event_id: str, changes: Mapping[str, Any], by: str, source_url: str) -> list[str]:
     """Change fields of one measure; each changed field is one history row (old and new value)."""
-    bad = [(event_id, f, f"not an editable field (one of {', '.join(EDITABLE)})") for f in changes if f not in EDITABLE]
+    bad = [
+        (event_id, f, f"not an editable field (one of {', '.join(EDITABLE)})")
+        for f in changes
+        if f not in EDITABLE
+    ]
     if bad:
         raise RegistryError(bad)
     if not source_url:
@@ -166,8 +171,14 @@ def apply(
     """
     _check_by(by)
     incoming = [normalise(r) for r in records]
-    rows = {rec["event_id"]: f"row {i + 1} ({rec['event_id'] or 'no event_id'})" for i, rec in enumerate(incoming)}
-    problems = [p for i, rec in enumerate(incoming) for p in check_record(rec, f"row {i + 1} ({rec['event_id'] or 'no event_id'})")]
+    rows = {
+        rec["event_id"]: f"row {i + 1} ({rec['event_id'] or 'no event_id'})" for i, rec in enumerate(incoming)
+    }
+    problems = [
+        p
+        for i, rec in enumerate(incoming)
+        for p in check_record(rec, f"row {i + 1} ({rec['event_id'] or 'no event_id'})")
+    ]
     seen: set[str] = set()
     for i, rec in enumerate(incoming):
         if rec["event_id"] in seen:
@@ -179,7 +190,7 @@ def apply(
     now = datetime.now(UTC).isoformat(timespec="seconds")
     with store.connect(read_only=False) as con:
         current = con.execute("select * from events").df().fillna("")
-        existing = {r["event_id"]: r for r in current.to_dict("records")}
+        existing = {str(r["event_id"]): {str(k): v for k, v in r.items()} for r in current.to_dict("records")}
         merged = {eid: {f: str(rec.get(f, "")) for f in FIELDS} for eid, rec in existing.items()}
         problems = []
         for i, rec in enumerate(incoming):
@@ -208,8 +219,7 @@ def _write(
 ) -> list[str]:
     con.execute("begin transaction")
     try:
-        (last,) = con.execute("select coalesce(max(change_id), 0) from event_history").fetchone() or (0,)
-        change_id = int(last)
+        change_id = int(con.execute("select coalesce(max(change_id), 0) from event_history").fetchall()[0][0])
         log: list[list[Any]] = []
         rows: list[dict[str, str]] = []
         changed: list[str] = []
@@ -219,7 +229,9 @@ def _write(
             src = source_url or rec["source_url"]
             if old is None:
                 change_id += 1
-                log.append([change_id, now, eid, "add", "*", "", json.dumps(rec, ensure_ascii=False), by, src])
+                log.append(
+                    [change_id, now, eid, "add", "*", "", json.dumps(rec, ensure_ascii=False), by, src]
+                )
                 rows.append({**rec, "source": rec["source_url"]})
                 changed.append(eid)
                 continue
@@ -233,7 +245,17 @@ def _write(
         if changed:
             history = pd.DataFrame(
                 log,
-                columns=["change_id", "recorded_at", "event_id", "action", "field", "old_value", "new_value", "by", "source_url"],
+                columns=[
+                    "change_id",
+                    "recorded_at",
+                    "event_id",
+                    "action",
+                    "field",
+                    "old_value",
+                    "new_value",
+                    "by",
+                    "source_url",
+                ],
             )
             history["source"] = history["source_url"].where(history["source_url"] != "", history["by"])
             frame = pd.DataFrame(rows, columns=[*FIELDS, "source"])
@@ -246,7 +268,9 @@ def _write(
                 "insert into imports values (?, ?, ?, ?)", ["events", f"registry {origin}", len(changed), now]
             )
             for table in ("events", "event_history"):
-                con.execute(f"update datasets set rows = (select count(*) from {table}) where name = ?", [table])
+                con.execute(
+                    f"update datasets set rows = (select count(*) from {table}) where name = ?", [table]
+                )
         con.execute("commit")
     except Exception:
         con.execute("rollback")

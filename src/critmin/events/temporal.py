@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,9 +81,13 @@ def compile_registry(frame: pd.DataFrame) -> Compiled:
     status = frame["status"].fillna("").astype(str).tolist()
     af, _, _ = _ordinals(frame["announced"])
     known = np.where(af == _NONE, ff, np.where(ff == _NONE, af, np.minimum(af, ff)))
-    effects = [{e for e, _ in inbound.get(i, [])} for i in range(len(ids))]
-    lifted = np.array([st == "lifted" and "ends" not in ef for st, ef in zip(status, effects, strict=True)], bool)
-    paused = np.array([st == "suspended" and "pauses" not in ef for st, ef in zip(status, effects, strict=True)], bool)
+    kinds = [{e for e, _ in inbound.get(i, [])} for i in range(len(ids))]
+    lifted = np.array(
+        [st == "lifted" and "ends" not in ef for st, ef in zip(status, kinds, strict=True)], bool
+    )
+    paused = np.array(
+        [st == "suspended" and "pauses" not in ef for st, ef in zip(status, kinds, strict=True)], bool
+    )
     reasons = np.empty((len(ids), len(_VALUES)), dtype=object)
     for i in range(len(ids)):
         note = f" ({notes[i]})" if notes[i] else ""
@@ -124,7 +127,17 @@ def base_cases(c: Compiled, d: int) -> np.ndarray:
             c.lifted_undated,
             c.suspended_undated,
         ],
-        [FROM_UNKNOWN, NOT_YET, FROM_COARSE, ENDED, TO_COARSE, BOUNDED, NO_INFO, LIFTED_UNDATED, SUSPENDED_UNDATED],
+        [
+            FROM_UNKNOWN,
+            NOT_YET,
+            FROM_COARSE,
+            ENDED,
+            TO_COARSE,
+            BOUNDED,
+            NO_INFO,
+            LIFTED_UNDATED,
+            SUSPENDED_UNDATED,
+        ],
         default=OPEN,
     )
 
@@ -147,7 +160,9 @@ def _in_force(
             if effect == "ends":
                 if c.from_first[src] == _NONE:
                     unsure.append(f"lifted by {c.ids[src]}, whose effective_from is unknown")
-                elif d > c.from_last[src] or (d >= c.from_first[src] and c.from_first[src] == c.from_last[src]):
+                elif d > c.from_last[src] or (
+                    d >= c.from_first[src] and c.from_first[src] == c.from_last[src]
+                ):
                     value, reason = False, f"lifted or replaced by {c.ids[src]} from {c.from_text[src]}"
                     break
                 elif d >= c.from_first[src]:

@@ -1059,6 +1059,7 @@ def build_brief(
         from critmin.store import Store
 
         Store.open().ensure()  # build before any thread reads the store
+        api.check_usgs_edition(com.id, edition)  # an edition the store lacks is an error, not empty sections
     facts: list[Fact] = []
     name = com.name
     from altair.utils.schemapi import debug_mode
