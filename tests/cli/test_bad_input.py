@@ -20,12 +20,16 @@ from critmin.store import Store
 runner = CliRunner()
 
 
-def _assert_one_error_line(result: Result, *expected: str) -> str:
-    """The run failed with exit 2 and exactly one line on stderr, ``error: …`` containing ``expected``."""
+def _assert_one_error_line(result: Result, *expected: str, after_warnings: bool = False) -> str:
+    """The run failed with exit 2 and one line on stderr, ``error: …`` containing ``expected`` (after the
+    ``warning:`` lines of work already done, if ``after_warnings``)."""
     stderr = result.stderr
     assert result.exit_code == 2, (result.exit_code, result.output)
     assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = [line for line in stderr.splitlines() if line.strip()]
+    if after_warnings:
+        assert all(line.startswith("warning: ") for line in lines[:-1]), stderr
+        lines = lines[-1:]
     assert len(lines) == 1, stderr
     assert lines[0].startswith("error: ") and "Traceback" not in result.output
     for text in expected:
@@ -63,6 +67,8 @@ CASES: list[tuple[list[str], tuple[str, ...]]] = [
     (["risk", "table", "-m", "hhi", "-y", "2099"], ("year 2099",)),
     (["risk", "table", "-m", "usgs", "-y", "2099"], ("year 2099",)),
     (["risk", "table", "-m", "eu", "-y", "2099"], ("2099",)),
+    (["risk", "-m", "hhi", "--source", "trade", "-c", "rare-earths", "-y", "2099"], ("years of BACI trade",)),
+    (["data", "show", "rare-earths", "--what", "reserves", "--year", "2024"], ("--year and --source",)),
     # a group member points to its group
     (["data", "show", "Nd"], ("use 'rare-earths'",)),
     # dates, options and files
@@ -111,7 +117,7 @@ def test_a_file_error_inside_a_command_is_one_line(
 
     monkeypatch.setattr(brief, "write_brief", refuse)
     result = runner.invoke(app, ["brief", "gallium", "--out", str(tmp_path / "b.html")])
-    _assert_one_error_line(result, "Permission denied", "b.html")
+    _assert_one_error_line(result, "Permission denied", "b.html", after_warnings=True)
 
 
 def test_a_bug_is_one_line_and_exit_1_unless_debugging(

@@ -75,6 +75,8 @@ def show(
     """Production or reserves of a commodity by country, world total included (iso3 WLD)."""
     from critmin import query, vocab
 
+    if what is What.reserves and (year or source is ProductionSource.wmd):
+        raise fail("--year and --source are for production; reserves come from one USGS MCS edition (--edition)")
     ensure_store()
     try:
         if what is What.reserves:

@@ -207,6 +207,11 @@ def table(
     from critmin.risk import charts
     from critmin.risk._common import store_tables
 
+    if year is not None:  # a year no dataset holds fails before any method runs (and warns)
+        tables = store_tables()
+        held = {*tables["usgs_mcs"]["year"], *tables["wmd_production"]["year"], *tables["baci_trade"]["year"]}
+        check_years(year, held, "years of production and trade data")
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", risk_lib.MissingInputWarning)
         if method is Method.eu:

@@ -271,7 +271,12 @@ def _production_rows(
 
 def _trade_rows(commodities: list[str] | None, years: list[int] | None, stage: str | None) -> pd.DataFrame:
     from critmin import vocab
+    from critmin.query import NoDataError, check_years
 
+    try:
+        check_years(years, store_tables()["baci_trade"]["year"].unique(), "years of BACI trade")
+    except NoDataError as exc:
+        raise MissingInputError(str(exc)) from exc
     hs_map = pd.DataFrame(vocab.hs_codes())
     if commodities is not None:
         wanted = {c for cid in commodities for c in vocab.expand_commodity(cid)}
