@@ -14,6 +14,7 @@ half-written.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import hashlib
 import json
@@ -169,6 +170,19 @@ class _ReaderPool:
         if reader.users:
             reader.detached = True
         else:
+    def close_all(self) -> None:
+        """Close every connection and stop the idle timer.
+
+        Registered with :mod:`atexit`: a daemon thread stopped by interpreter shutdown in the middle of a call
+        into DuckDB aborts the process ("FATAL: exception not rethrown"), so the timer must not be left to run.
+        """
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            for reader in list(self._readers.values()):
+                self._drop(reader)
+
             reader.con.close()
 
     def _schedule(self, delay: float) -> None:
@@ -195,6 +209,7 @@ _POOL = _ReaderPool()
 def _lock_conflict(exc: duckdb.Error) -> bool:
     return "Could not set lock on file" in str(exc)
 
+atexit.register(_POOL.close_all)
 
 def _lock_holder(exc: duckdb.Error) -> int | None:
     found = re.search(r"\(PID (\d+)\)", str(exc))

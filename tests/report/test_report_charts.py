@@ -123,7 +123,7 @@ def test_reserves_chart_pools_countries_beyond_top() -> None:
     spec = charts.reserves_chart(RESERVES, commodity_name="X", source_label="S", top=2).to_dict()
     rows = sorted(_rows_with(spec, "order"), key=lambda r: r["order"])
     assert [r["label"] for r in rows] == ["China", "Brazil", "Other countries"]
-    assert rows[-1]["value"] == pytest.approx(6.9e6 + 5.7e6 + 1e6)
+    assert rows[-1]["value"] == pytest.approx((6.9e6 + 5.7e6 + 1e6) / 1e6)  # drawn in Mt, as labelled
 
 
 def test_production_bar_chart_latest_year_with_previous_ticks() -> None:
@@ -162,6 +162,134 @@ def test_trend_chart_one_colour_per_source() -> None:
     for label in ("USGS MCS 2024", "USGS MCS 2025", "World Mining Data"):
         assert charts.SOURCE_COLORS[label] in text
     assert "Sources: USGS MCS 2024, USGS MCS 2025, World Mining Data" in _subtitle(spec)
+
+
+# --- one unit per chart: the axis title, the drawn values and the labels agree -----------------------
+def _encoding_titles(spec: Any) -> list[str]:
+    """Every x/y encoding title in a (possibly layered or faceted) spec."""
+    found: list[str] = []
+    if isinstance(spec, dict):
+        for channel in ("x", "y"):
+            enc = spec.get("encoding", {}).get(channel)
+            if isinstance(enc, dict) and isinstance(enc.get("title"), str):
+                found.append(enc["title"])
+        for value in spec.values():
+            found += _encoding_titles(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            found += _encoding_titles(item)
+    return found
+
+
+def _axis_formats(spec: Any) -> list[str]:
+    """Every axis number format in a spec."""
+    if isinstance(spec, dict):
+        own = [spec["format"]] if "format" in spec and "labelAngle" not in spec else []
+        return own + [f for v in spec.values() for f in _axis_formats(v)]
+    if isinstance(spec, list):
+        return [f for v in spec for f in _axis_formats(v)]
+    return []
+
+
+def _label(text: str) -> tuple[float, str]:
+    """``"900 t  (99%)"`` → ``(900.0, "t")``; ``"$1,230 M"`` → ``(1230.0, "M")``."""
+    number, _, unit = text.split("  (")[0].lstrip("$").partition(" ")
+    return float(number.replace(",", "")), unit
+
+
+GALLIUM_KG = pd.DataFrame(
+    {
+        "year": [2024, 2025, 2024, 2025, 2024, 2025, 2024, 2025],
+        "country": ["China", "China", "Russia", "Russia", "Japan", "Japan", "World total", "World total"],
+        "iso3": ["CHN", "CHN", "RUS", "RUS", "JPN", "JPN", "WLD", "WLD"],
+        "value": [750_000, 890_000, 5_000, 6_000, 3_000, 3_000, 760_000, 900_000],
+        "unit": "kg",
+        "estimated": False,
+    }
+)
+
+
+def test_production_bars_in_kg_are_drawn_and_labelled_in_tonnes() -> None:
+    """The gallium brief labelled bars "900 t" on an axis titled in kg with SI-prefixed ticks."""
+    spec = charts.production_bar_chart(GALLIUM_KG, commodity_name="Gallium", source_label="S").to_dict()
+    (title,) = [t for t in _encoding_titles(spec) if "production" in t.lower()]
+    assert title.endswith("(t)")
+    assert "~s" not in _axis_formats(spec) and charts.AXIS_NUMBER in _axis_formats(spec)
+    rows = _rows_with(spec, "previous")
+    assert len(rows) == 3
+    for row in rows:
+        number, unit = _label(row["text"])
+        assert unit == "t" and number == pytest.approx(row["value"], rel=0.01)
+        assert row["previous"] < row["label_x"] or row["previous"] == pytest.approx(row["label_x"])
+    china = next(r for r in rows if r["label"] == "China")
+    assert china["value"] == pytest.approx(890) and china["previous"] == pytest.approx(750)
+    assert "World total 2025: 900 t" in _subtitle(spec)
+
+
+@pytest.mark.parametrize(
+    ("values", "unit", "axis_unit"),
+    [
+        ([44e6, 21e6, 1e6, 90e6], "t REO", "Mt REO"),
+        ([4e5, 1e5, 5e3, 6e5], "t", "t"),
+        ([300, 200, 1, 600], "kg", "kg"),
+    ],
+)
+def test_reserves_axis_and_labels_share_one_unit(values: list[float], unit: str, axis_unit: str) -> None:
+    frame = pd.DataFrame(
+        {
+            "country": ["China", "Brazil", "India", "World total"],
+            "iso3": ["CHN", "BRA", "IND", "WLD"],
+            "value": values,
+            "unit": unit,
+        }
+    )
+    spec = charts.reserves_chart(frame, commodity_name="X", source_label="S").to_dict()
+    assert _encoding_titles(spec)[0] == f"Reserves ({axis_unit})"
+    for row in _rows_with(spec, "order"):
+        number, shown = _label(row["text"])
+        assert shown == axis_unit and number == pytest.approx(row["value"], rel=0.01)
+
+
+def test_trend_chart_panels_share_the_unit_of_their_labels() -> None:
+    trend = pd.DataFrame(
+        {
+            "panel": ["China", "China", "Japan", "Japan", "World", "World"],
+            "year": [2024, 2025, 2024, 2025, 2024, 2025],
+            "value": [750_000, 890_000, 3_000, 3_000, 760_000, 900_000],
+            "unit": "kg",
+            "source_label": "USGS MCS 2026",
+        }
+    )
+    spec = charts.production_trend_chart(trend, commodity_name="Gallium").to_dict()
+    assert "t" in _encoding_titles(spec)
+    rows = _rows_with(spec, "text")
+    assert len(rows) == 6
+    for row in rows:
+        number, unit = _label(row["text"])
+        assert unit == "t" and number == pytest.approx(row["value"], rel=0.01)
+
+
+@pytest.mark.parametrize(("scale", "suffix"), [(1.0, "k"), (1e4, "M")])
+def test_trade_labels_are_in_the_unit_of_the_axis(scale: float, suffix: str) -> None:
+    flows = pd.DataFrame(
+        {
+            "country": ["China", "China", "Japan", "Estonia"],
+            "iso3": ["CHN", "CHN", "JPN", "EST"],
+            "hs": ["284690", "280530", "284690", "284690"],
+            "hs_label": ["284690 compounds", "280530 metals", "284690 compounds", "284690 compounds"],
+            "value_kusd": [v * scale for v in (120.0, 30.0, 0.5, 12.0)],
+        }
+    )
+    spec = charts.trade_top_chart(
+        flows, side="exporter", commodity_name="Rare earths", year=2024, source_label="BACI"
+    ).to_dict()
+    (title,) = [t for t in _encoding_titles(spec) if t.startswith("Trade value")]
+    assert title.endswith("(million USD)" if suffix == "M" else "(thousand USD)")
+    labelled = [r for r in _rows_with(spec, "text") if "hs_label" not in r]  # the bar-end totals
+    assert {r["country"] for r in labelled} == {"China", "Japan", "Estonia"}
+    assert {_label(r["text"])[1] for r in _rows_with(spec, "text")} == {suffix}
+    for row in labelled:
+        assert _label(row["text"])[0] == pytest.approx(row["value_musd"], rel=0.01)
 
 
 def test_stage_shares_chart_china_first_and_remainder() -> None:

@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING
 import typer
 
 from critmin.cli.common import (
+    QUIET,
+    VERBOSE,
     check_output_dir,
     check_output_file,
     ensure_store,
     err_console,
     fail,
     progress_steps,
+    reported_warnings,
 )
 
 if TYPE_CHECKING:
@@ -38,6 +41,8 @@ def brief(
         "USA", "--importer", help="Importing country (name or ISO3) whose suppliers are shown."
     ),
     png: Path | None = typer.Option(None, "--png", help="Also save every chart as PNG into this directory."),
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Write ONE self-contained HTML brief (works offline) and print its path.
 
@@ -79,7 +84,7 @@ def brief(
     steps = ["gathering data and drawing charts", "writing HTML"]
     if png is not None:
         steps.append("saving PNGs")
-    with progress_steps(f"brief {com.id}", len(steps)) as step:
+    with reported_warnings(quiet, verbose), progress_steps(f"brief {com.id}", len(steps)) as step:
         step(steps[0])
         try:
             result = build_brief(com.id, edition=edition, as_of=day, importer=importer_iso)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from critmin.cli.common import (
+    WIDE,
     OutputFormat,
     check_output_dir,
     console,
@@ -19,6 +20,9 @@ from critmin.cli.common import (
 
 data_app = typer.Typer(help="List, show and rebuild the embedded data.", no_args_is_help=True)
 
+#: the key columns of the terminal tables (``--wide``, csv and json show every column)
+LIST_TABLE_FIELDS = ["name", "edition", "rows", "licence"]
+COMMODITY_TABLE_FIELDS = ["id", "name", "kind", "members"]
 SHOW_TABLE_FIELDS = ["country", "iso3", "year", "value", "unit", "estimated"]
 SHOW_JSON_FIELDS = [
     "commodity",
@@ -51,12 +55,24 @@ class ProductionSource(StrEnum):
 @data_app.command("list")
 def list_datasets(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json"),
+    wide: bool = WIDE,
 ) -> None:
     """Every dataset in the store with its edition, citation, URL and licence."""
     from critmin.query import sources
 
     ensure_store()
-    emit(sources(), fmt, title="critmin datasets")
+    frame = sources()
+    emit(frame, fmt, title="critmin datasets", table_columns=LIST_TABLE_FIELDS, wide=wide)
+    if fmt is OutputFormat.table and not wide:
+        from rich.padding import Padding
+        from rich.text import Text
+
+        console.print("\nCitations", style="bold")
+        for rec in frame.drop_duplicates(["name", "edition", "citation", "url"]).to_dict("records"):
+            console.print(Text(f"{rec['name']} {rec.get('edition') or ''}".rstrip(), style="bold"))
+            console.print(Padding(Text(str(rec["citation"])), (0, 0, 0, 2)))
+            if rec.get("url"):  # whole, on its own line, so it stays one link even when the terminal wraps it
+                console.print(Text(f"  {rec['url']}"), soft_wrap=True)
 
 
 @data_app.command("show")
@@ -71,6 +87,7 @@ def show(
         ProductionSource.usgs, "--source", help="usgs or wmd (production only)"
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json"),
+    wide: bool = WIDE,
 ) -> None:
     """Production or reserves of a commodity by country, world total included (iso3 WLD)."""
     from critmin import query, vocab
@@ -91,7 +108,14 @@ def show(
         emit(frame, fmt, columns=SHOW_JSON_FIELDS)
         return
     edition_text = f", USGS MCS {frame['edition'].iloc[0]}" if source is ProductionSource.usgs else ""
-    emit(frame, fmt, columns=SHOW_TABLE_FIELDS, title=f"{what.value} of {commodity}{edition_text}")
+    emit(
+        frame,
+        fmt,
+        columns=SHOW_JSON_FIELDS,
+        title=f"{what.value} of {commodity}{edition_text}",
+        table_columns=SHOW_TABLE_FIELDS,
+        wide=wide,
+    )
     if frame["value"].isna().all():
         console.print(
             f"No {what.value} figures published for {commodity} in this dataset; see the notes (--format csv)."
@@ -104,15 +128,12 @@ def show(
 @data_app.command("commodities")
 def commodities(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json"),
+    wide: bool = WIDE,
 ) -> None:
     """The commodity vocabulary: ids to use in every command, names, symbols, group members, HS codes."""
     from critmin.query import commodities as vocabulary
 
-    frame = vocabulary()
-    columns = (
-        None if fmt is not OutputFormat.table else ["id", "name", "kind", "symbol", "members", "hs_codes"]
-    )
-    emit(frame, fmt, columns=columns, title="critmin commodities")
+    emit(vocabulary(), fmt, title="critmin commodities", table_columns=COMMODITY_TABLE_FIELDS, wide=wide)
 
 
 @data_app.command("build")

@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from critmin.cli.common import OutputFormat, check_output_file, emit, ensure_store, err_console, fail
+from critmin.cli.common import (
+    QUIET,
+    VERBOSE,
+    WIDE,
+    OutputFormat,
+    check_output_file,
+    emit,
+    ensure_store,
+    err_console,
+    fail,
+    reported_warnings,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,22 +56,23 @@ class Source(StrEnum):
     trade = "trade"
 
 
-#: columns shown in the terminal table per method (csv and json carry every column)
+#: the key columns of the terminal table per method, to fit 80 columns (--wide, csv and json: every column)
 TABLE_COLUMNS: dict[str, list[str]] = {
-    "hhi": ["commodity", "dataset", "edition", "product", "stage", "year", "hhi", "hhi_points", "cr1", "cr3", "top3", "n_producers"],
-    "eu": ["commodity", "material", "stage", "years", "sr", "bottleneck", "supply_basis", "hhi_wgi_t_gs", "hhi_wgi_t_eu", "import_reliance", "eol_rir", "si_sr"],
-    "geopolrisk": ["commodity", "material", "country", "year", "geopolrisk", "cf", "hhi", "import_risk", "imports_t", "domestic_production_t", "top_supplier", "top_supplier_share"],
-    "usgs": ["commodity", "country", "year", "stage", "value", "disruption_potential", "net_import_reliance", "trade_exposure", "domestic_production_t", "imports_t", "exports_t"],
-    "eu_table": ["commodity", "material", "sr", "sr_stage", "ei", "ei_basis", "critical", "sr_published", "ei_published", "critical_published"],
+    "hhi": ["commodity", "product", "stage", "year", "hhi", "cr1", "top3"],
+    "eu": ["commodity", "stage", "sr", "bottleneck", "supply_basis", "import_reliance"],
+    "geopolrisk": ["commodity", "country", "year", "geopolrisk", "cf", "import_risk", "top_supplier"],
+    "usgs": ["commodity", "country", "year", "stage", "value", "disruption_potential", "trade_exposure"],
+    "eu_table": ["commodity", "sr", "ei", "critical", "sr_published", "ei_published", "critical_published"],
 }  # fmt: skip
 #: the leading fields of every JSON record
 LEAD = ["method", "commodity", "country", "year", "stage", "value"]
 
 
-def _show(frame: pd.DataFrame, fmt: OutputFormat, columns: list[str], title: str) -> None:
-    """Print ``frame``: a Rich table of ``columns``, or every column as CSV or JSON (``LEAD`` fields first)."""
+def _show(frame: pd.DataFrame, fmt: OutputFormat, columns: list[str], title: str, wide: bool) -> None:
+    """Print ``frame``: a Rich table of ``columns`` (every column with ``wide``), or every column as CSV or
+    JSON (``LEAD`` fields first)."""
     lead = frame.reindex(columns=[*LEAD, *(c for c in frame.columns if c not in LEAD)])
-    emit(lead, fmt, title=title, table_columns=columns)
+    emit(lead, fmt, title=title, table_columns=columns, wide=wide)
 
 
 def _proxies(items: list[str] | None) -> dict[str, str]:
@@ -76,13 +88,12 @@ def _proxies(items: list[str] | None) -> dict[str, str]:
 
 
 def _run(method: Method, **kw: Any) -> pd.DataFrame:
-    """Compute ``method``; missing inputs become a clear error, warnings go to stderr."""
+    """Compute ``method``; missing inputs become a clear error, warnings a summary on stderr."""
     from critmin import risk
     from critmin.query import NoDataError
     from critmin.vocab import UnknownNameError
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", risk.MissingInputWarning)
+    with reported_warnings(kw["quiet"], kw["verbose"]):
         try:
             if method is Method.hhi:
                 out = risk.concentration(
@@ -126,8 +137,6 @@ def _run(method: Method, **kw: Any) -> pd.DataFrame:
             raise fail(str(exc)) from None
         except (risk.MissingInputError, NoDataError) as exc:
             raise fail(f"{method.value}: missing input: {exc}") from None
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        err_console.print(f"[yellow]warning:[/] {message}")
     return out
 
 
@@ -161,6 +170,9 @@ def risk(
     suppliers: bool = typer.Option(
         False, "--suppliers", help="geopolrisk: add each supplier's imports and g."
     ),
+    wide: bool = WIDE,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Compute one method with every input beside the result (JSON: method, commodity, country, year,
     stage, value, then the inputs)."""
@@ -170,11 +182,11 @@ def risk(
     out = _run(
         method, commodity=commodity, country=country, year=year, source=source, edition=edition, stage=stage,
         window=window, wgi_proxy=wgi_proxy, parameters=parameters, trade_parameters=trade_parameters,
-        suppliers=suppliers,
+        suppliers=suppliers, quiet=quiet, verbose=verbose,
     )  # fmt: skip
     if out.empty:
         raise fail(f"{method.value}: no result for the selection")
-    _show(out, fmt, TABLE_COLUMNS[method.value], f"{method.value}: {len(out)} row(s)")
+    _show(out, fmt, TABLE_COLUMNS[method.value], f"{method.value}: {len(out)} row(s)", wide)
 
 
 @risk_app.command("table")
@@ -195,6 +207,9 @@ def table(
     ),
     wgi_proxy: list[str] | None = typer.Option(None, "--wgi-proxy", help="eu: COUNTRY=PROXY, e.g. NCL=FRA."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json."),
+    wide: bool = WIDE,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Rank all commodities by a method; --chart draws the EU criticality matrix (SR vs EI, thresholds)."""
     if chart is not None:
@@ -212,8 +227,7 @@ def table(
         held = {*tables["usgs_mcs"]["year"], *tables["wmd_production"]["year"], *tables["baci_trade"]["year"]}
         check_years(year, held, "years of production and trade data")
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", risk_lib.MissingInputWarning)
+    with reported_warnings(quiet, verbose):
         if method is Method.eu:
             years = None if year is None else (year - 4, year)
             out = risk_lib.eu_criticality(years=years, wgi_proxies=_proxies(wgi_proxy))
@@ -253,14 +267,16 @@ def table(
                 try:
                     frames.append(risk_lib.usgs_supply_risk(cid, importer, year))
                 except (risk_lib.MissingInputError, LookupError) as exc:
-                    err_console.print(f"[yellow]skipped[/] {cid}: {exc}")
+                    message = f"{cid} skipped: {exc}"
+                    warnings.warn(
+                        risk_lib.MissingInputWarning(message, "commodities skipped", f"{cid} ({exc})"),
+                        stacklevel=1,
+                    )
             out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
             if not out.empty:
                 out = out.sort_values("value", ascending=False, na_position="last").reset_index(drop=True)
             columns, label, value = TABLE_COLUMNS["usgs"], "commodity", "value"
             figure = None
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        err_console.print(f"[yellow]warning:[/] {message}")
     if out.empty:
         raise fail(f"{method.value}: nothing to rank")
     if chart is not None:
@@ -271,7 +287,7 @@ def table(
             )
         path = charts.save_chart(figure, chart)
         err_console.print(f"chart written to {path}")
-    _show(out, fmt, columns, f"ranking by {method.value}: {len(out)} row(s)")
+    _show(out, fmt, columns, f"ranking by {method.value}: {len(out)} row(s)", wide)
 
 
 def register(app: typer.Typer) -> None:

@@ -373,7 +373,11 @@ def _production_section(
                         f" {_usgs_short(ed)}",
                     )
                 )
-        flags = current["estimated"].fillna(False).astype(bool) if "estimated" in current else None
+        flags = (
+            current["estimated"].astype("boolean").fillna(False).astype(bool)
+            if "estimated" in current
+            else None
+        )
         if flags is not None and flags.any():
             years_est = sorted({int(y) for y in current.loc[flags, "year"]})
             sec.notes.append(
@@ -755,7 +759,7 @@ def _events_section(api: Any, cid: str, name: str, as_of: dt.date, facts: list[F
     label = "critmin export-control registry"
     on_day = _call(api.events, commodity=cid, as_of=as_of.isoformat(), provenance="critmin")
     status_then = on_day.get("in_force_on_as_of", pd.Series(False, index=on_day.index, dtype="boolean"))
-    in_force_ids = set(on_day.loc[status_then.fillna(False).astype(bool), "event_id"])
+    in_force_ids = set(on_day.loc[status_then.astype("boolean").fillna(False).astype(bool), "event_id"])
     maybe_ids = set(on_day.loc[status_then.isna(), "event_id"])
     df = df.copy()
     df["country"] = [_country(i, c) for i, c in zip(df["iso3"], df["country"], strict=True)]

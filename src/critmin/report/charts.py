@@ -126,31 +126,43 @@ def _split_unit(unit: str) -> tuple[float | None, str]:
     return (factor, suffix) if factor is not None else (None, unit or "")
 
 
-def quantity_formatter(values: Iterable[float], unit: str) -> Callable[[float | None], str]:
-    """A formatter that writes every value of one chart on the same scale, chosen from the largest.
+def quantity_scale(values: Iterable[float], unit: str) -> tuple[float, str]:
+    """The one display unit of a chart's quantities in ``unit``, chosen from the largest value, and the
+    multiplier into it: ``(multiplier, display unit)``.
 
     Tonnage units (t, kt, kg, ``t REO``…) are shown in Mt when the largest value is at least 10 Mt,
-    otherwise in tonnes with thousands separators (``"270,000 t REO"``, as USGS prints them); small
-    kilogram figures (below 1 t) stay in kg. Other units are printed as given.
+    otherwise in tonnes (as USGS prints them); small kilogram figures (below 1 t) stay in kg. Other units
+    are kept as given. Bar labels, tooltips and the axis all use it, so they never disagree.
     """
     factor, suffix = _split_unit(unit)
+    if factor is None:
+        return 1.0, unit or ""
     tail = f" {suffix}" if suffix else ""
     finite = [float(v) for v in values if v is not None and not pd.isna(v)]
     biggest = max((abs(v) for v in finite), default=0.0)
+    if biggest * factor >= 1e7:
+        return factor / 1e6, f"Mt{tail}"
+    if unit.startswith("kg") and biggest < 1e3:
+        return 1.0, "kg"
+    return factor, f"t{tail}"
+
+
+def quantity_formatter(values: Iterable[float], unit: str) -> Callable[[float | None], str]:
+    """A formatter that writes every value of one chart in the display unit of :func:`quantity_scale`,
+    with thousands separators (``"270,000 t REO"``, ``"44 Mt REO"``, ``"300 kg"``)."""
+    multiplier, shown = quantity_scale(values, unit)
 
     def fmt(value: float | None) -> str:
         if value is None or pd.isna(value):
             return "n/a"
-        if factor is None:
-            return f"{_sig(float(value))} {unit}".strip()
-        tonnes = float(value) * factor
-        if biggest * factor >= 1e7:
-            return f"{_sig(tonnes / 1e6)} Mt{tail}"
-        if unit.startswith("kg") and biggest < 1e3:
-            return f"{_sig(float(value))} kg"
-        return f"{_sig(tonnes)} t{tail}"
+        return f"{_sig(float(value) * multiplier)} {shown}".strip()
 
     return fmt
+
+
+#: d3 format of a quantity axis in its display unit: thousands separators, never an SI prefix ("k", "M")
+#: that would read as part of the unit ("900k t" on an axis in kt)
+AXIS_NUMBER = ",~f"
 
 
 def format_quantity(value: float | None, unit: str) -> str:
@@ -185,6 +197,21 @@ def format_usd_kusd(value_kusd: float) -> str:
     if abs(usd) >= 1e6:
         return f"${usd / 1e6:,.1f} M"
     return f"${usd / 1e3:,.0f} k"
+
+
+def usd_scale(values_kusd: Iterable[float]) -> tuple[float, str, Callable[[float], str]]:
+    """One unit for a chart's USD values (given in thousand USD): million USD when the largest is at least
+    1 million USD, else thousand USD. Returns the divisor from kUSD, the axis unit and a label formatter in
+    the same unit (``"$489 M"``, ``"$0.012 M"``; ``"$99 k"``)."""
+    finite = [abs(float(v)) for v in values_kusd if v is not None and not pd.isna(v)]
+    divisor, unit, suffix = (
+        (1e3, "million USD", "M") if max(finite, default=0.0) >= 1e3 else (1.0, "thousand USD", "k")
+    )
+
+    def fmt(value_kusd: float) -> str:
+        return f"${_sig(float(value_kusd) / divisor)} {suffix}"
+
+    return divisor, unit, fmt
 
 
 _SHORT_SOURCES = [
@@ -242,7 +269,9 @@ def _bar_rows(frame: pd.DataFrame, top: int) -> pd.DataFrame:
             "label": named.apply(_country_label, axis=1) if len(named) else pd.Series(dtype=str),
             "iso3": named["iso3"],
             "value": named["value"].astype(float),
-            "estimated": named["estimated"].fillna(False).astype(bool) if "estimated" in named else False,
+            "estimated": named["estimated"].astype("boolean").fillna(False).astype(bool)
+            if "estimated" in named
+            else False,
         }
     )
     if len(rest):
@@ -282,12 +311,14 @@ def reserves_chart(reserves: pd.DataFrame, *, commodity_name: str, source_label:
     world_total = float(world.iloc[0]) if len(world) else None
     rows = _bar_rows(df, top)
     fmt = quantity_formatter([*rows["value"], world_total or 0.0], unit)
+    multiplier, shown = quantity_scale([*rows["value"], world_total or 0.0], unit)
     rows["text"] = [fmt(v) for v in rows["value"]]
     if world_total:
         rows["text"] = [
             f"{t}  ({share_text(v / world_total)})" for t, v in zip(rows["text"], rows["value"], strict=True)
         ]
     sub_world = f"World total: {fmt(world_total)}" if world_total else "USGS publishes no world total"
+    rows["value"] = rows["value"] * multiplier  # drawn in the unit the labels use
     data = rows[["label", "value", "group", "order", "text"]]
     base = alt.Chart(data).encode(
         y=alt.Y(
@@ -296,7 +327,7 @@ def reserves_chart(reserves: pd.DataFrame, *, commodity_name: str, source_label:
             title=None,
             axis=alt.Axis(labelLimit=160),
         ),
-        x=alt.X("value:Q", title=f"Reserves ({unit})", axis=alt.Axis(format="~s", tickCount=6)),
+        x=alt.X("value:Q", title=f"Reserves ({shown})", axis=alt.Axis(format=AXIS_NUMBER, tickCount=6)),
         tooltip=[alt.Tooltip("label:N", title="Country"), alt.Tooltip("text:N", title="Reserves")],
     )
     bars = base.mark_bar(cornerRadiusEnd=2, height={"band": 0.72}).encode(
@@ -334,6 +365,7 @@ def production_bar_chart(
     world = now.loc[now["iso3"] == "WLD", "value"]
     world_total = float(world.iloc[0]) if len(world) else None
     fmt = quantity_formatter([*rows["value"], world_total or 0.0], unit)
+    multiplier, shown = quantity_scale([*rows["value"], world_total or 0.0], unit)
     rows["text"] = [fmt(v) for v in rows["value"]]
     all_estimated = bool(len(rows)) and bool(rows.loc[rows["iso3"].notna(), "estimated"].all())
     notes = [
@@ -371,6 +403,8 @@ def production_bar_chart(
         world_txt += f"  ·  bars: {latest}, black ticks: {previous}"
     if all_estimated:
         world_txt += f"  ·  all {latest} figures are USGS estimates"
+    for col in ("value", "previous", "label_x"):  # drawn in the unit the labels use
+        rows[col] = pd.to_numeric(rows[col], errors="coerce") * multiplier
     data = rows[["label", "value", "group", "order", "text", "previous", "prev_text", "label_x"]]
     y = alt.Y(
         "label:N", sort=alt.EncodingSortField("order", op="min"), title=None, axis=alt.Axis(labelLimit=160)
@@ -382,7 +416,9 @@ def production_bar_chart(
     ]
     base = alt.Chart(data).encode(y=y, tooltip=tooltip)
     bars = base.mark_bar(cornerRadiusEnd=2, height={"band": 0.72}).encode(
-        x=alt.X("value:Q", title=f"{what}, {latest} ({unit})", axis=alt.Axis(format="~s", tickCount=6)),
+        x=alt.X(
+            "value:Q", title=f"{what}, {latest} ({shown})", axis=alt.Axis(format=AXIS_NUMBER, tickCount=6)
+        ),
         color=alt.Color("group:N", scale=_GROUP_SCALE, legend=None),
     )
     labels = base.mark_text(align="left", dx=5, fontSize=11, color=INK).encode(x="label_x:Q", text="text:N")
@@ -417,10 +453,13 @@ def production_trend_chart(
     panels = list(dict.fromkeys(df["panel"]))
     sources = list(dict.fromkeys(df["source_label"]))
     colors = [SOURCE_COLORS.get(s, "#7f8c8d") for s in sources]
-    df["text"] = [format_quantity(v, unit) for v in df["value"]]
+    fmt = quantity_formatter(df["value"], unit)
+    multiplier, shown = quantity_scale(df["value"], unit)
+    df["text"] = [fmt(v) for v in df["value"]]
+    df["value"] = df["value"] * multiplier  # every panel in the one unit of the labels
     base = alt.Chart(df[["panel", "year", "value", "source_label", "text"]]).encode(
         x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0, labelOverlap="greedy")),
-        y=alt.Y("value:Q", title=unit, axis=alt.Axis(format="~s", tickCount=4)),
+        y=alt.Y("value:Q", title=shown, axis=alt.Axis(format=AXIS_NUMBER, tickCount=4)),
         color=alt.Color(
             "source_label:N",
             title="Source",
@@ -595,14 +634,12 @@ def trade_top_chart(
     keep = totals["iso3"].tolist()
     df = df[df["iso3"].isin(keep)].copy()
     df["order"] = df["iso3"].map({c: i for i, c in enumerate(keep)})
-    # axis in million USD, or thousand USD when the largest total is under 1 million USD
-    big = float(totals["value_kusd"].max()) >= 1e3 if len(totals) else True
-    divisor, axis_unit = (1e3, "million USD") if big else (1.0, "thousand USD")
+    divisor, axis_unit, usd = usd_scale(totals["value_kusd"])  # labels in the unit of the axis
     df["value_musd"] = df["value_kusd"] / divisor
-    df["text"] = [format_usd_kusd(v) for v in df["value_kusd"]]
+    df["text"] = [usd(v) for v in df["value_kusd"]]
     tot = totals.assign(
         value_musd=totals["value_kusd"] / divisor,
-        text=[format_usd_kusd(v) for v in totals["value_kusd"]],
+        text=[usd(v) for v in totals["value_kusd"]],
         order=range(len(totals)),
     )
     hs_labels = list(dict.fromkeys(df.sort_values("hs")["hs_label"]))

@@ -229,6 +229,19 @@ def concentration_frame(
     return out
 
 
+def _row_notes(base: str, n_missing: int, missing: str, total: float) -> str:
+    """The notes of one concentration row: the data basis, then what is missing in that row only."""
+    parts = [base]
+    if n_missing:
+        parts.append(
+            f"{n_missing} producer value(s) withheld or missing, left out of the shares: "
+            + missing.replace(";", ", ")
+        )
+    if not total > 0:
+        parts.append("no production: concentration undefined")
+    return "; ".join(p for p in parts if p)
+
+
 def _key(record: Mapping[Any, Any], by: Sequence[str]) -> tuple[object, ...]:
     """A hashable group key with every missing value as ``None`` (NaN/NA never equal themselves)."""
     return tuple(None if pd.isna(record[b]) else record[b] for b in by)
@@ -373,7 +386,10 @@ def concentration(
     out.insert(0, "method", "hhi")
     out["country"] = pd.NA
     out["value"] = out["hhi"]
-    out["notes"] = notes
+    out["notes"] = [
+        _row_notes(notes, k, m, t)
+        for k, m, t in zip(out["n_missing"], out["missing"], out["total"], strict=True)
+    ]
     cols = [
         "method", "commodity", "dataset", "edition", "product", "stage", "year", "country", "value",
         "hhi", "hhi_points", "cr1", "cr3", "top1", "top1_share", "top3", "n_producers", "total", "unit",

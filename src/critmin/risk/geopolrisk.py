@@ -420,23 +420,23 @@ def geopolrisk_materials(commodity: str | Sequence[str] | None = None) -> pd.Dat
 
 def _stability_with_nearest(
     wgi: pd.DataFrame, years: list[int], policy: str
-) -> tuple[pd.DataFrame, str, list[int]]:
+) -> tuple[pd.DataFrame, dict[int, str]]:
     """Political-stability rows (country, year, political_stability) for ``years``.
 
-    Years without WGI: with ``policy="nearest"`` they borrow the nearest year with estimates (said in the
-    note and warned); with ``"same"`` their suppliers get g = 0.5 as in geopolrisk-py. Returns the rows, the
-    note and the affected years.
+    Years without WGI: with ``policy="nearest"`` they borrow the nearest year with estimates; with
+    ``"same"`` their suppliers get g = 0.5 as in geopolrisk-py. One warning names every such year; the
+    returned notes (year → note) speak of one year each, for the rows of that year.
     """
     base = wgi[["iso3", "year", "political_stability"]].dropna(subset=["political_stability"])
     base = base.rename(columns={"iso3": "country"})
     have = sorted(int(y) for y in base["year"].unique())
     absent = [y for y in years if y not in have]
     if not absent or not have:
-        return base, "", []
+        return base, {}
     if policy == "same":
-        note = f"no WGI for {_span(absent)}: every supplier gets g = 0.5"
-        warn_missing(note)
-        return base, note, absent
+        warn_missing(f"no WGI for {_span(absent)}: every supplier gets g = 0.5")
+        return base, {y: f"no WGI for {y}: every supplier gets g = 0.5" for y in absent}
+    covers = f"WGI 2024 update covers {have[0]}–{have[-1]}"
     borrowed = []
     used = {}
     for y in absent:
@@ -444,9 +444,9 @@ def _stability_with_nearest(
         used[y] = nearest
         borrowed.append(base[base["year"] == nearest].assign(year=y))
     pairs = ", ".join(f"{y}←{n}" for y, n in used.items())
-    note = f"WGI 2024 update covers {have[0]}–{have[-1]}; political stability borrowed from the nearest year ({pairs})"
-    warn_missing(note)
-    return pd.concat([base, *borrowed], ignore_index=True), note, absent
+    warn_missing(f"{covers}; political stability borrowed from the nearest year ({pairs})")
+    notes = {y: f"political stability of the nearest year {y}←{n} ({covers})" for y, n in used.items()}
+    return pd.concat([base, *borrowed], ignore_index=True), notes
 
 
 def _dictionary_frame(table: Any, columns: Sequence[str]) -> pd.DataFrame:
@@ -536,7 +536,7 @@ def geopolrisk(
         exp = trade["exporter"].astype(object).fillna("(no ISO3)")
         trade = trade.assign(exporter=exp.astype("category"))
         trade = trade[trade["importer"].notna()]
-    stability, st_note, st_years = _stability_with_nearest(wgi, years, stability_year)
+    stability, st_notes = _stability_with_nearest(wgi, years, stability_year)
     if importers is None:
         importers = sorted(trade["importer"].dropna().unique())
     out = geopolrisk_frame(
@@ -558,11 +558,14 @@ def geopolrisk(
     out.insert(0, "method", "geopolrisk")
     out["country"] = out["importer"].astype(str)
     out["value"] = out["geopolrisk"]
-    if st_note:
-        hit = out["year"].isin(st_years).to_numpy()
+    if st_notes:
+        row_years = out["year"].to_numpy()
+        extra = np.full(len(out), "", dtype=object)
+        for y, note in st_notes.items():
+            extra[row_years == y] = note
         notes = out["notes"].to_numpy(dtype=object)
-        notes[hit] = np.where(notes[hit] == "", st_note, notes[hit] + "; " + st_note)
-        out["notes"] = notes
+        both = (notes != "") & (extra != "")
+        out["notes"] = np.where(both, notes + "; " + extra, notes + extra)
     out["source"] = (
         "CEPII BACI HS92 V202401b; World Mining Data 2018-2024; World Bank WGI 2024 update (PV.EST); "
         "method: Koyamparambath et al. 2024 / geopolrisk-py 2.0.1"

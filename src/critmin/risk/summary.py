@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,21 +20,19 @@ DEFAULT_IMPORTERS = ("EU27", "USA", "JPN")
 
 
 def _run(label: str, fn: Callable[[], list[dict[str, Any]]], what: str = "") -> list[dict[str, Any]]:
-    """Run one section; a missing input becomes a row that says so, warnings go into ``notes``."""
+    """Run one section; a missing input becomes a row that says so.
+
+    Each row keeps the notes its method gave it, which speak of that row only; the methods' warnings pass
+    through to the caller unchanged (recording them here would tie every note to every row, and would also
+    catch other threads' warnings, since the warnings filters are process-wide).
+    """
     from critmin.query import NoDataError
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            rows = fn()
-        except (MissingInputError, NoDataError) as exc:
-            metric = f"{what or label}: not computed"
-            rows = [{"method": label, "metric": metric, "value": np.nan, "notes": f"not computed: {exc}"}]
-    extra = "; ".join(dict.fromkeys(str(w.message) for w in caught))
-    if extra:
-        for row in rows:
-            row["notes"] = "; ".join(n for n in (row.get("notes", ""), extra) if n)
-    return rows
+    try:
+        return fn()
+    except (MissingInputError, NoDataError) as exc:
+        metric = f"{what or label}: not computed"
+        return [{"method": label, "metric": metric, "value": np.nan, "notes": f"not computed: {exc}"}]
 
 
 def _top(shares: Any, n: int = 3) -> str:

@@ -96,23 +96,27 @@ def trade_exposure(nir: ArrayLike) -> np.ndarray:
     return np.clip(np.asarray(nir, dtype=float), 0.0, 1.0)
 
 
-def _governance(years: list[int], which: str) -> tuple[pd.DataFrame, str]:
-
+def _governance(years: list[int], which: str) -> tuple[pd.DataFrame, dict[int, str]]:
+    """WGI per country for ``years`` (nearest year borrowed where missing, warned once) and each year's
+    note for its rows."""
     gov = cached_governance()
     col = "mean_estimate" if which == "mean" else "political_stability"
     have = sorted(int(y) for y in gov["year"].unique())
     frames, borrowed = [], []
+    notes: dict[int, str] = {}
     for y in years:
         use = y if y in have else min(have, key=lambda h: (abs(h - y), -h))
+        notes[y] = (
+            f"WGI 2024 update ({'mean of six estimates' if which == 'mean' else 'political stability'})"
+        )
         if use != y:
             borrowed.append(f"{y}←{use}")
+            notes[y] += f"; WGI year borrowed: {y}←{use}"
         frames.append(gov[gov["year"] == use][["iso3", col]].assign(year=y))
     table = pd.concat(frames, ignore_index=True).rename(columns={col: "wgi"})
-    note = f"WGI 2024 update ({'mean of six estimates' if which == 'mean' else 'political stability'})"
     if borrowed:
-        note += f"; WGI year borrowed: {', '.join(borrowed)}"
         warn_missing(f"no WGI for year(s) {', '.join(borrowed)} (nearest year used)")
-    return table, note
+    return table, notes
 
 
 def usgs_supply_risk(
@@ -153,7 +157,7 @@ def usgs_supply_risk(
             check_years(years, have, f"years of {source} production of {cid}")
         except NoDataError as exc:
             raise MissingInputError(str(exc)) from exc
-        gov, gov_note = _governance(years, governance)
+        gov, gov_notes = _governance(years, governance)
         stage = str(prod["stage"].iloc[0])
         codes = [r["hs"] for r in vocab.hs_codes() if r["hs"] in codes_all and r["stage"] == stage]
         hs_note = ""
@@ -163,11 +167,14 @@ def usgs_supply_risk(
         flows = cached_trade(tuple(codes), tuple(years)) if codes else pd.DataFrame()
         for y in years:
             p_y = prod[prod["year"] == y]
+            year_notes: list[str] = []
             if p_y["value"].isna().any():
+                listed = ", ".join(p_y.loc[p_y["value"].isna(), "country"].astype(str))
                 warn_missing(
-                    f"{cid} {y}: production missing/withheld for "
-                    + ", ".join(p_y.loc[p_y["value"].isna(), "country"].astype(str))
-                    + "; left out of the shares"
+                    f"{cid} {y}: production missing/withheld for {listed}; left out of the shares",
+                    topic="production withheld or missing, left out of the shares",
+                    subject=f"{cid} {y}: {listed}",
+                    notes=year_notes,
                 )
                 p_y = p_y[p_y["value"].notna()]
             total = float(p_y["value"].sum())
@@ -181,7 +188,7 @@ def usgs_supply_risk(
             unit = str(p_y["unit"].iloc[0])
             factor = tonnes_factor(unit)
             for iso in isos:
-                notes = [n for n in (hs_note, gov_note) if n]
+                notes = [n for n in (hs_note, gov_notes[y], *year_notes) if n]
                 foreign = named[named.index != iso]
                 no_wgi = foreign[risk.reindex(foreign.index).isna()]
                 bound = float((no_wgi**2).sum())
@@ -189,10 +196,20 @@ def usgs_supply_risk(
                 if len(no_wgi):
                     listed = ", ".join(f"{k} ({v:.2%})" for k, v in no_wgi.head(6).items())
                     if bound > wgi_tolerance:
-                        warn_missing(f"{cid} {y}: no WGI for {listed}; disruption potential undefined")
+                        warn_missing(
+                            f"{cid} {y}: no WGI for {listed}; disruption potential undefined",
+                            topic="producers without WGI: disruption potential undefined",
+                            subject=f"{cid} {y} ({iso}): {listed}",
+                            notes=notes,
+                        )
                         dp_value = float("nan")
                     else:
-                        warn_missing(f"{cid} {y}: no WGI for {listed}; left out (DP moves ≤ {bound:.4f})")
+                        warn_missing(
+                            f"{cid} {y}: no WGI for {listed}; left out (DP moves ≤ {bound:.4f})",
+                            topic="producers without WGI left out of the disruption potential (within tolerance)",
+                            subject=f"{cid} {y} ({iso}): {listed}",
+                            notes=notes,
+                        )
                         ok = foreign.index.difference(no_wgi.index)
                         dp_value = disruption_potential(foreign[ok], risk[ok])
                 else:
