@@ -165,11 +165,6 @@ class _ReaderPool:
             if reader is not None:
                 self._drop(reader)
 
-    def _drop(self, reader: _Reader) -> None:
-        del self._readers[reader.state[0]]
-        if reader.users:
-            reader.detached = True
-        else:
     def close_all(self) -> None:
         """Close every connection and stop the idle timer.
 
@@ -183,6 +178,11 @@ class _ReaderPool:
             for reader in list(self._readers.values()):
                 self._drop(reader)
 
+    def _drop(self, reader: _Reader) -> None:
+        del self._readers[reader.state[0]]
+        if reader.users:
+            reader.detached = True
+        else:
             reader.con.close()
 
     def _schedule(self, delay: float) -> None:
@@ -204,12 +204,12 @@ class _ReaderPool:
 
 
 _POOL = _ReaderPool()
+atexit.register(_POOL.close_all)
 
 
 def _lock_conflict(exc: duckdb.Error) -> bool:
     return "Could not set lock on file" in str(exc)
 
-atexit.register(_POOL.close_all)
 
 def _lock_holder(exc: duckdb.Error) -> int | None:
     found = re.search(r"\(PID (\d+)\)", str(exc))
