@@ -8,6 +8,7 @@ requested commodity and years unless ``edition`` is given.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, Literal
@@ -472,20 +473,32 @@ def events(
 
 
 def sources() -> pd.DataFrame:
-    """Every dataset in the store with its sources: name, title, rows, editions, citation, url, licence."""
+    """Every dataset in the store with its sources, as held now (imports included).
+
+    One row per source: name, title, rows, edition, citation, url (a citation URL; empty where rows cite
+    their sources one by one or the source is a file of the package), licence, file and imported (date) for rows a user imported, released (the
+    publisher's date, if known) and ``source`` (the embedded data package, or the imported file).
+    """
     info = Store.open().info()
     rows = []
     for rec in info.to_dict("records"):
         for src in json.loads(rec["sources"]):
+            imported = src.get("imported")
             rows.append(
                 {
                     "name": rec["name"],
                     "title": rec["title"],
                     "rows": rec["rows"],
-                    "edition": src.get("version", ""),
-                    "citation": src.get("title", ""),
-                    "url": src.get("path", ""),
-                    "licence": src.get("licence", ""),
+                    "edition": src.get("version"),
+                    "citation": src.get("title"),
+                    "url": path if re.match(r"https?://", path := src.get("path") or "") else None,
+                    "licence": src.get("licence"),
+                    "file": src.get("file"),
+                    "imported": imported,
+                    "released": src.get("released"),
+                    "source": f"{src['file']}, imported {imported[:10]}"
+                    if imported
+                    else "critmin embedded data package (datapackage.json)",
                 }
             )
     return pd.DataFrame(rows)

@@ -30,13 +30,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
 from filelock import FileLock, Timeout
 
 from critmin.data import PACKAGE_DIR
+from critmin.data.import_summary import ImportOrigin, ImportSummary, ReplaceMode
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 STORE_FORMAT = 1  # layout version written to meta; a store with a higher one comes from a newer critmin
 FORMAT_KEY = "critmin_store_format"
@@ -47,6 +51,7 @@ FileState = tuple[str, int, int]  # resolved path, modification time (ns), size
 _VERIFIED: set[FileState] = set()  # store file states already checked against the package
 _SWEPT: set[str] = set()  # store paths whose killed builds this process has looked for
 
+IMPORT_MEMORY_LIMIT = "256MB"  # DuckDB spills to a temp file beyond this while an import is written
 DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 
 _ELSEWHERE = "critmin will not overwrite it. Set CRITMIN_DB to another file, or move this one away"
@@ -544,43 +549,152 @@ class Store:
             raise StoreError(f"no table {table!r} in the store {self.path}")
         return list(frame["column_name"])
 
-    def replace_rows(self, table: str, df: pd.DataFrame, by: Sequence[str], origin: str) -> int:
-        """Replace the rows of ``table`` whose ``by`` key values occur in ``df`` by the rows of ``df``.
+    def upsert(
+        self,
+        table: str,
+        rows: pd.DataFrame | pa.Table,
+        *,
+        origin: ImportOrigin,
+        replace: ReplaceMode = "none",
+        dry_run: bool = False,
+    ) -> ImportSummary:
+        """Write imported ``rows`` into ``table`` by its primary key and say what changed.
 
-        One transaction: on any error nothing changes. ``origin`` (e.g. the imported file) is logged.
-        Returns the number of rows written.
+        ``replace``: ``"none"`` adds new keys and updates existing ones, leaving every other row; ``"years"``
+        also removes the rows of the years (and, for USGS, the editions) that ``rows`` touch but do not hold;
+        ``"all"`` makes ``rows`` the whole table. One transaction: on any error nothing changes. ``dry_run``
+        counts the changes without writing. The ``datasets`` row of the table then names the import's
+        edition, files and date instead of the package entries it replaced.
         """
         columns = self.columns(table)
-        if list(df.columns) != columns:
-            raise StoreError(f"rows for {table!r} must have columns {columns}, got {list(df.columns)}")
-        if df.empty:
+        names = list(rows.columns if isinstance(rows, pd.DataFrame) else rows.column_names)
+        if names != columns:
+            raise StoreError(f"rows for {table!r} must have columns {columns}, got {names}")
+        if len(rows) == 0:
             raise StoreError(f"nothing to import into {table!r}: no rows")
-        keys = df[list(by)].drop_duplicates()
-        with self.connect(read_only=False) as con:
-            con.execute("begin transaction")
+        resource = next(r for r in package_descriptor()["resources"] if r["name"] == table)
+        key = list(resource["schema"]["primaryKey"])
+        scope = [c for c in ("edition", "year") if c in key] or key
+        match = " and ".join(f't."{c}" is not distinct from i."{c}"' for c in key)
+        # a row whose values are the same is "unchanged" even though its source now names the imported file
+        values = [c for c in columns if c not in key and c != "source"]
+        changed = " or ".join(f't."{c}" is distinct from i."{c}"' for c in values) or "false"
+        same_scope = " and ".join(f's."{c}" = t."{c}"' for c in scope)
+        gone = {
+            "none": "false",
+            "years": f"exists (select 1 from (select distinct {', '.join(scope)} from incoming) s "
+            f"where {same_scope})",
+            "all": "true",
+        }[replace]
+        removed_sql = f"from {table} t where {gone} and not exists (select 1 from incoming i where {match})"
+        with self.connect(read_only=dry_run) as con:
+            if not dry_run:  # settings of the writer's own connection: spill to disk rather than grow
+                con.execute(f"set memory_limit = '{IMPORT_MEMORY_LIMIT}'")
+                con.execute("set preserve_insertion_order = false")
+            con.register("incoming", rows)
             try:
-                con.register("incoming", df)
-                con.register("incoming_keys", keys)
-                match = " and ".join(f"t.{c} is not distinct from k.{c}" for c in by)
-                con.execute(
-                    f"delete from {table} t where exists (select 1 from incoming_keys k where {match})"
+                dups = con.execute(
+                    f"select {', '.join(key)}, count(*) from incoming group by all having count(*) > 1 limit 1"
+                ).fetchall()
+                if dups:
+                    dup = dups[0]
+                    shown = ", ".join(f"{c}={v}" for c, v in zip(key, dup[:-1], strict=True))
+                    raise StoreError(
+                        f"the rows to import into {table!r} repeat the key {shown} ({dup[-1]} times)"
+                    )
+                ((added, updated, unchanged),) = con.execute(
+                    "select count(*) filter (where not present), count(*) filter (where present and changed), "
+                    "count(*) filter (where present and not changed) from ("
+                    f"select t._present is not null as present, coalesce({changed}, false) as changed "
+                    f"from incoming i left join (select *, true as _present from {table}) t on {match})"
+                ).fetchall()
+                ((removed,),) = con.execute(f"select count(*) {removed_sql}").fetchall()
+                summary = ImportSummary(
+                    table, replace, tuple(key), added, updated, removed, unchanged, dry_run=dry_run
                 )
-                con.execute(f"insert into {table} select * from incoming")
-                con.execute(
-                    "insert into imports values (?, ?, ?, ?)",
-                    [table, origin, len(df), datetime.now(UTC).isoformat(timespec="seconds")],
-                )
-                con.execute(
-                    "update datasets set rows = (select count(*) from " + table + ") where name = ?", [table]
-                )
-                con.execute("commit")
-            except Exception:
-                con.execute("rollback")
-                raise
+                if not dry_run:
+                    has_edition = "edition" in columns
+                    self._write_import(
+                        con, table, match, removed_sql, origin, replace, len(rows), has_edition
+                    )
             finally:
                 con.unregister("incoming")
-                con.unregister("incoming_keys")
-        return len(df)
+        return summary
+
+    def _write_import(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        match: str,
+        removed_sql: str,
+        origin: ImportOrigin,
+        replace: ReplaceMode,
+        n_rows: int,
+        has_edition: bool,
+    ) -> None:
+        """Apply an import counted by :meth:`upsert` in one transaction, with its log and ``datasets`` row."""
+        con.execute("begin transaction")
+        try:
+            con.execute(f"delete {removed_sql}")
+            con.execute(f"delete from {table} t where exists (select 1 from incoming i where {match})")
+            con.execute(f"insert into {table} select * from incoming")
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            con.execute(
+                "insert into imports values (?, ?, ?, ?)", [table, "; ".join(origin.files), n_rows, now]
+            )
+            self._record_import(con, table, origin, replace, now, has_edition)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+
+    def _record_import(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        origin: ImportOrigin,
+        replace: ReplaceMode,
+        now: str,
+        has_edition: bool,
+    ) -> None:
+        """Update ``datasets`` for ``table``: row count, editions held, and a source entry for the import.
+
+        Entries of editions no longer held (all of them after ``replace="all"``) are dropped, so the sources
+        name what the table holds, not the embedded package an import replaced.
+        """
+        resource = next(r for r in package_descriptor()["resources"] if r["name"] == table)
+        cite = resource.get("importSource", {"title": f"{resource['title']}, {{edition}}"})
+        held = (
+            [str(e) for (e,) in con.execute(f"select distinct edition from {table} order by 1").fetchall()]
+            if has_edition
+            else []
+        )
+        found = con.execute("select sources from datasets where name = ?", [table]).fetchall()
+        old: list[dict[str, Any]] = json.loads(found[0][0]) if found and found[0][0] else []
+        files = "; ".join(origin.files)
+        kept = [
+            s
+            for s in old
+            if replace != "all"
+            and (not has_edition or str(s.get("version", "")) in held)
+            and not (s.get("file") == files and str(s.get("version", "")) in origin.editions)
+        ]
+        for edition in origin.editions:
+            entry = {
+                "title": cite["title"].format(edition=edition),
+                "path": cite.get("path"),
+                "version": edition,
+                "licence": cite.get("licence"),
+                "file": files,
+                "imported": now,
+                "released": origin.released,
+            }
+            kept.append({k: v for k, v in entry.items() if v is not None})
+        con.execute(
+            "update datasets set rows = (select count(*) from " + table + "), editions = ?, sources = ? "
+            "where name = ?",
+            [";".join(held), json.dumps(kept, ensure_ascii=False), table],
+        )
 
     def info(self) -> pd.DataFrame:
         """One row per data table: rows, editions held, title and sources."""

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import math
 import pickle
 import time
+from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from critmin.data import PACKAGE_DIR
 from critmin.data.build import default_input_dir
 from critmin.data.importers import (
     ImportFormatError,
+    constraints,
     read_baci,
     read_baci_countries,
     read_usgs_mcs,
@@ -453,7 +458,7 @@ def test_baci_edition_argument_and_missing(tmp_path: Path) -> None:
     renamed.write_bytes(BACI.read_bytes())
     codes = tmp_path / "codes.csv"
     codes.write_bytes(BACI_CODES.read_bytes())
-    with pytest.raises(ImportFormatError, match="pass edition="):
+    with pytest.raises(ImportFormatError, match="give it with --edition"):
         read_baci(renamed, codes)
     assert set(read_baci(renamed, codes, edition="V202501").edition) == {"V202501"}
 
@@ -467,8 +472,12 @@ def test_baci_edition_argument_and_missing(tmp_path: Path) -> None:
         (7, "0.019", "lots", "q", "'lots' is not a number"),
         (8, "284690", "28A690", "k", "not an HS six-digit product code"),
         (8, "284690", "2846", "k", "not an HS six-digit product code"),
-        (5, "56.414", "-56.414", "v", "negative value"),
-        (5, "0.062", "-0.062", "q", "negative quantity"),
+        (5, "56.414", "-56.414", "v", "-56.414 is below value_kusd's minimum 0"),
+        (5, "0.062", "-0.062", "q", "-0.062 is below quantity_t's minimum 0"),
+        (5, "56.414", "1e400", "v", "inf is not a finite number"),
+        (5, "56.414", "inf", "v", "inf is not a finite number"),
+        (5, "0.062", "nan", "q", "nan is not a finite number"),
+        (5, "2022,156,490", "1850,156,490", "t", "below year's minimum 1900"),
         (3, "1577.57", "", "v", "missing"),
     ],
 )
@@ -485,7 +494,7 @@ def test_baci_line_numbers_survive_blank_lines(tmp_path: Path) -> None:
     lines.insert(2, b"")  # blank line 3
     lines[6] = lines[6].replace(b"2.599", b"oops")
     path = tmp_path / BACI.name
-    path.write_bytes(b"\r\n".join(lines))
+    path.write_bytes(b"\r\n".join(lines).rstrip(b"\r\n") + b"\r\n")
     with pytest.raises(ImportFormatError) as exc:
         read_baci(path, BACI_CODES)
     assert (exc.value.line, exc.value.column) == (7, "v")
@@ -584,7 +593,7 @@ def test_wgi_no_estimate_series(tmp_path: Path) -> None:
     lines = WGI.read_bytes().split(b"\r\n")
     kept = [raw for raw in lines if b".EST," not in raw]
     path = tmp_path / WGI.name
-    path.write_bytes(b"\r\n".join(kept))
+    path.write_bytes(b"\r\n".join(kept) + b"\r\n")
     with pytest.raises(ImportFormatError) as exc:
         read_wgi_databank(path)
     assert (exc.value.line, exc.value.column) == (None, "Series Code")
@@ -595,8 +604,9 @@ def test_wgi_edition_without_footer(tmp_path: Path) -> None:
     lines = WGI.read_bytes().split(b"\r\n")
     path = tmp_path / WGI.name
     path.write_bytes(b"\r\n".join(raw for raw in lines if not raw.startswith(b"Last Updated")))
-    with pytest.raises(ImportFormatError, match="pass edition="):
+    with pytest.raises(ImportFormatError, match="--edition '2024 update'") as exc:
         read_wgi_databank(path)
+    assert "--released 2024-11-05" in exc.value.message
     assert set(read_wgi_databank(path, edition="2024 update").edition) == {"2024 update"}
 
 
@@ -614,3 +624,202 @@ def test_baci_padded_numbers_take_the_slow_path(tmp_path: Path) -> None:
     chl = one(df, importer="CHL")
     assert (chl.exporter, chl.value_kusd) == ("CHN", 0.95) and math.isnan(chl.quantity_t)
     assert len(df) == 7
+
+
+# --- encoding, delimiter, cut-off files (all formats) --------------------------------------------------
+
+
+def _read_any(kind: str, path: Path) -> None:
+    if kind == "baci":
+        read_baci(path, BACI_CODES)
+    elif kind == "wgi":
+        read_wgi_databank(path)
+    else:
+        read_usgs_mcs(path)
+
+
+FORMATS = [("baci", BACI), ("wgi", WGI), ("usgs", MCS25)]
+
+
+@pytest.mark.parametrize(("kind", "src"), FORMATS)
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le"])
+def test_utf16_is_named(tmp_path: Path, kind: str, src: Path, codec: str) -> None:
+    path = tmp_path / src.name
+    path.write_bytes(src.read_text(encoding="utf-8-sig").encode(codec))
+    with pytest.raises(ImportFormatError, match="UTF-16"):
+        _read_any(kind, path)
+
+
+@pytest.mark.parametrize(("kind", "src"), FORMATS)
+@pytest.mark.parametrize(("sep", "name"), [(";", "semicolons"), ("\t", "tabs")])
+def test_wrong_delimiter_is_named(tmp_path: Path, kind: str, src: Path, sep: str, name: str) -> None:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=sep, lineterminator="\n")
+    writer.writerows(csv.reader(io.StringIO(src.read_text(encoding="utf-8-sig"))))
+    path = tmp_path / src.name
+    path.write_text(out.getvalue(), encoding="utf-8")
+    with pytest.raises(ImportFormatError) as exc:
+        _read_any(kind, path)
+    assert exc.value.line == 1 and f"separated by {name}" in exc.value.message
+    assert "not commas" in exc.value.message
+
+
+@pytest.mark.parametrize(("kind", "src"), FORMATS)
+def test_invalid_utf8_names_its_line(tmp_path: Path, kind: str, src: Path) -> None:
+    lines = src.read_bytes().splitlines(keepends=True)
+    lines[3] = lines[3].replace(b",", b",\xe9", 1)  # a Latin-1 byte in line 4
+    path = tmp_path / src.name
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(ImportFormatError) as exc:
+        _read_any(kind, path)
+    assert exc.value.line == 4 and "not valid UTF-8 (byte 0xe9)" in exc.value.message
+
+
+@pytest.mark.parametrize(("kind", "src"), FORMATS)
+def test_file_cut_mid_record_is_refused(tmp_path: Path, kind: str, src: Path) -> None:
+    data = src.read_bytes().rstrip(b"\r\n")
+    path = tmp_path / src.name
+    path.write_bytes(data[:-3])  # the last record loses its end (mid-number for BACI) and its line break
+    with pytest.raises(ImportFormatError, match="ends without a line break"):
+        _read_any(kind, path)
+
+
+def test_baci_record_cut_to_fewer_fields(tmp_path: Path) -> None:
+    lines = BACI.read_bytes().splitlines(keepends=True)
+    lines[-1] = b"2022,156,392\r\n"
+    path = tmp_path / BACI.name
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(ImportFormatError) as exc:
+        read_baci(path, BACI_CODES)
+    assert exc.value.line == len(lines) and "found 3" in exc.value.message
+
+
+def test_mcs_last_record_short_of_fields(tmp_path: Path) -> None:
+    lines = MCS25.read_bytes().splitlines(keepends=True)
+    lines[-1] = lines[-1].split(b",")[0] + b",Titanium Mineral Concentrates,Sierra\n"
+    path = tmp_path / "MCS2025_World_Data.csv"
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(ImportFormatError) as exc:
+        read_usgs_mcs(path)
+    assert exc.value.line == len(lines) and "3 fields where the header has 13" in exc.value.message
+
+
+def test_wgi_without_footer_is_cut_off(tmp_path: Path) -> None:
+    lines = WGI.read_bytes().split(b"\r\n")
+    n = next(i for i, raw in enumerate(lines) if raw.startswith(b"Netherlands Antilles,ANT,Rule of Law"))
+    path = tmp_path / WGI.name
+    path.write_bytes(b"\r\n".join(lines[: n + 1]) + b"\r\n")  # the DataBank footer and the last row are gone
+    with pytest.raises(ImportFormatError, match="no DataBank footer"):
+        read_wgi_databank(path)
+    with pytest.raises(ImportFormatError) as exc:  # dated by hand, the missing series still shows
+        read_wgi_databank(path, released=date(2024, 11, 5))
+    assert exc.value.line == n + 1 and "economy ANT lacks the series VA.EST" in exc.value.message
+
+
+def test_wgi_released_names_the_edition(tmp_path: Path) -> None:
+    lines = WGI.read_bytes().split(b"\r\n")
+    path = tmp_path / WGI.name
+    path.write_bytes(b"\r\n".join(raw for raw in lines if not raw.startswith((b"Last", b"Data from"))))
+    assert set(read_wgi_databank(path, released=date(2025, 10, 1)).edition) == {"2025 update"}
+
+
+# --- constraints, duplicates and skipped rows ---------------------------------------------------------
+
+
+def test_constraints_are_those_of_the_package() -> None:
+    descriptor = json.loads((PACKAGE_DIR / "datapackage.json").read_text(encoding="utf-8"))
+    for res in descriptor["resources"]:
+        for f in res["schema"]["fields"]:
+            c = f.get("constraints", {})
+            mine = constraints.fields(res["name"])[f["name"]]
+            assert (mine.minimum, mine.maximum, mine.pattern) == (
+                c.get("minimum"),
+                c.get("maximum"),
+                c.get("pattern"),
+            )
+    assert constraints.fields("wgi")["rule_of_law"].minimum == -5
+    assert constraints.fields("baci_trade")["value_kusd"].minimum == 0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column", "message"),
+    [
+        (
+            "BHS,Control of Corruption: Estimate",
+            "=HYPERLINK(1),Control of Corruption: Estimate",
+            "Country Code",
+            "spreadsheet formula",
+        ),
+        (
+            "BHS,Control of Corruption: Estimate",
+            "+cmd,Control of Corruption: Estimate",
+            "Country Code",
+            "spreadsheet formula",
+        ),
+        (
+            "BHS,Control of Corruption: Estimate",
+            "@SUM,Control of Corruption: Estimate",
+            "Country Code",
+            "spreadsheet formula",
+        ),
+        ('"Bahamas, The",BHS,Control', "=cmd,BHS,Control", "Country Name", "spreadsheet formula"),
+        (
+            "CC.EST,1.33469569683075",
+            "CC.EST,-5000",
+            "2013 [YR2013]",
+            "-5000 is below control_of_corruption's",
+        ),
+        ("CC.EST,1.33469569683075", "CC.EST,1e400", "2013 [YR2013]", "inf is not a finite number"),
+        ("CC.EST,1.33469569683075", "CC.EST,inf", "2013 [YR2013]", "'inf' is not a number"),
+        ("CC.EST,1.33469569683075", "CC.EST,nan", "2013 [YR2013]", "'nan' is not a number"),
+    ],
+)
+def test_wgi_values_checked_against_constraints(
+    tmp_path: Path, old: str, new: str, column: str, message: str
+) -> None:
+    path = edited(WGI, tmp_path, 2, old, new)
+    with pytest.raises(ImportFormatError) as exc:
+        read_wgi_databank(path)
+    assert (exc.value.line, exc.value.column) == (2, column)
+    assert message in exc.value.message
+
+
+def test_mcs_formula_as_country_is_refused(tmp_path: Path) -> None:
+    n = line_of(MCS24_REE, "MCS2024,Burma,")
+    with pytest.raises(ImportFormatError) as exc:
+        read_usgs_mcs(
+            edited(MCS24_REE, tmp_path, n, "MCS2024,Burma,", '"=HYPERLINK(""x"")",'.join(["MCS2024,", ""]))
+        )
+    assert (exc.value.line, exc.value.column) == (n, "Country")
+    assert "spreadsheet formula" in exc.value.message
+
+
+def test_baci_country_code_file_formula_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ImportFormatError) as exc:
+        read_baci_countries(edited(BACI_CODES, tmp_path, 3, "CA,CAN", "CA,=cmd"))
+    assert (exc.value.line, exc.value.column) == (3, "country_iso3")
+    assert "spreadsheet formula" in exc.value.message
+
+
+def test_baci_repeated_flow_names_both_lines(tmp_path: Path) -> None:
+    lines = BACI.read_bytes().splitlines(keepends=True)
+    lines.append(lines[2].replace(b"1577.57", b"1.5"))
+    path = tmp_path / BACI.name
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(ImportFormatError) as exc:
+        read_baci(path, BACI_CODES)
+    assert exc.value.line == len(lines) and "of line 3 repeats" in exc.value.message
+
+
+def test_skipped_rows_are_counted() -> None:
+    wgi_skipped: Counter[str] = Counter()
+    read_wgi_databank(WGI, skipped=wgi_skipped)
+    other = sum(1 for raw in WGI.read_text(encoding="utf-8-sig").splitlines() if ".STD.ERR," in raw)
+    assert wgi_skipped[wgi.SKIP_OTHER_SERIES] == other > 0
+    assert wgi_skipped[wgi.SKIP_EMPTY] == 10  # Netherlands Antilles 2014-2023
+    mcs_skipped: Counter[str] = Counter()
+    read_usgs_mcs(MCS25, unknown_commodities="skip", skipped=mcs_skipped)
+    assert set(mcs_skipped) <= {usgs_mcs.SKIP_UNKNOWN}

@@ -340,6 +340,8 @@ def descriptor(spec: dict[str, Any], rows: dict[str, int]) -> dict[str, Any]:
             "rows": rows[res["name"]],
             "schema": {"fields": res["fields"], "primaryKey": res["primaryKey"]},
         }
+        if "importSource" in res:  # citation of a user's refresh from the official files (critmin import)
+            entry["importSource"] = res["importSource"]
         if fmt == "csv":
             entry["encoding"] = "utf-8"
         resources.append(entry)

@@ -11,11 +11,10 @@ the edition's latest year, ">" lower bounds are stored as the bound.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,8 +23,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from critmin import vocab
+from critmin.data.importers import constraints
 from critmin.data.importers.errors import ImportFormatError
-from critmin.data.importers.files import read_text
+from critmin.data.importers.files import check_delimiter, csv_rows, encoding_of
 
 COLUMNS = [
     "commodity",
@@ -95,6 +95,7 @@ SYMBOL_TEXT = {
     "not published": "blank in the data release (no table published)",
 }
 LOWER_BOUND_NOTE = "reserves published as a lower bound"
+SKIP_UNKNOWN = "rows of commodities critmin does not cover"
 
 # USGS country spellings that the e-suffix check must know as exact names ("Korea, Republic ofe" = e mark).
 _USGS_SPELLINGS = {
@@ -164,11 +165,29 @@ class _Record:
 
 @dataclass
 class _File:
-    """The raw rows of a CSV file with the line number on which each row starts."""
+    """A CSV file's header and its non-blank rows, streamed anew on each pass (with the line each starts on)."""
 
     path: str
     header: list[str]
-    rows: list[tuple[int, list[str]]]
+    encoding: str
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """The data rows; one with fewer fields than the header (USGS writes them all) is refused as cut off."""
+        rows = csv_rows(self.path, self.encoding)
+        next(rows, None)
+        for line, cells in rows:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) < len(self.header):
+                raise self.err(
+                    line,
+                    None,
+                    f"{len(cells)} fields where the header has {len(self.header)}; "
+                    "the record is cut off or malformed",
+                )
+            yield line, cells
 
     def err(self, line: int | None, column: str | None, message: str) -> ImportFormatError:
         """An :class:`ImportFormatError` located in this file."""
@@ -180,12 +199,13 @@ def read_usgs_mcs(
     *,
     commodity: str | None = None,
     unknown_commodities: Literal["raise", "skip"] = "raise",
+    skipped: Counter[str] | None = None,
 ) -> pd.DataFrame:
     """Read one USGS MCS world-data CSV (MCS 2024 chapter file or MCS 2025 combined file) into ``usgs_mcs`` rows.
 
     ``commodity`` names the chapter of an MCS 2024 file whose name does not carry the chapter code
     (``"raree"`` or ``"Rare earths"``). ``unknown_commodities="skip"`` drops chapters critmin does not cover
-    (the full ``MCS2025_World_Data.csv`` has ~90) instead of raising.
+    (the full ``MCS2025_World_Data.csv`` has ~90) instead of raising; ``skipped`` counts the rows dropped.
     Raises :class:`ImportFormatError` for anything malformed.
     """
     f = _read_csv(path)
@@ -195,31 +215,27 @@ def read_usgs_mcs(
     else:
         records, edition = _parse_2024(f, commodity, unknown_commodities)
     source = f"{Path(path).name} (USGS MCS {edition} data release)"
-    return _frame(_emit(f, records, edition, source))
+    frame = _frame(_emit(f, records, edition, source))
+    if skipped is not None:
+        skipped.update(+f.skipped)
+    return frame
 
 
 # --- reading -------------------------------------------------------------------------------------------
 
 
 def _read_csv(path: str | os.PathLike[str]) -> _File:
-    """Header and non-blank rows of a CSV (BOM, CRLF, quoted newlines handled), each with its first line."""
-    text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    prev = 0
-    for cells in reader:
-        start, prev = prev + 1, reader.line_num
-        if header is None:
-            header = [c.replace("\ufeff", "").strip() for c in cells]
-            continue
-        if any(c.strip() for c in cells):
-            rows.append((start, cells))
-    if not header or not any(header):
+    """The file's header (BOM, CRLF, quoted newlines handled); raises if it has no header or no data rows."""
+    encoding = encoding_of(path)
+    first = next(csv_rows(path, encoding), None)
+    header = [c.replace("\ufeff", "").strip() for c in first[1]] if first else []
+    if not any(header):
         raise ImportFormatError(path, 1, None, "file has no header")
-    if not rows:
+    check_delimiter(path, header, "SOURCE")
+    f = _File(str(path), header, encoding)
+    if next(f.rows, None) is None:
         raise ImportFormatError(path, None, None, "file has a header but no data rows")
-    return _File(str(path), header, rows)
+    return f
 
 
 def _norm_header(h: str) -> str:
@@ -291,6 +307,7 @@ def _parse_2024(
     chapter = _chapter_2024(f, commodity)
     if chapter is None:
         if unknown == "skip":
+            f.skipped[SKIP_UNKNOWN] += sum(1 for _ in f.rows)
             return [], _edition(f, col_source)
         m = re.search(r"mcs\d{4}-([a-z0-9]+)_world", Path(f.path).name, re.I)
         code = m.group(1) if m else Path(f.path).name
@@ -298,7 +315,7 @@ def _parse_2024(
             None,
             None,
             f"unknown commodity: chapter {code!r} is not covered "
-            f"(known chapter codes: {', '.join(sorted(CHAPTER_CODES))}; pass commodity= for a renamed file)",
+            f"(known chapter codes: {', '.join(sorted(CHAPTER_CODES))}; give the chapter of a renamed file with --commodity, commodity= in Python)",
         )
     edition = _edition(f, col_source)
     years = sorted(y for _, y, _, _ in prod_cols)
@@ -322,6 +339,7 @@ def _parse_2024(
         type_name = f.header[col_type] if col_type is not None else "Type"
         table = _resolve_table(f, line, None, type_name, chapter, type_text, country_raw, unknown)
         if table is None:
+            f.skipped[SKIP_UNKNOWN] += 1
             continue
         # the unit is in the header's field names, so a mismatch is reported on line 1
         unit, unit_note = _check_unit(f, 1, f.header[prod_cols[0][0]], table, prod_unit, edition)
@@ -423,6 +441,7 @@ def _parse_2025(f: _File, unknown: Literal["raise", "skip"]) -> tuple[list[_Reco
             unknown,
         )
         if table is None:
+            f.skipped[SKIP_UNKNOWN] += 1
             continue
         if not country_raw:
             raise f.err(line, f.header[cols["COUNTRY"]], "country is missing")
@@ -570,7 +589,7 @@ def _chapter_2024(f: _File, commodity: str | None) -> str | None:
             None,
             None,
             "cannot tell the commodity: the file name is not 'mcsYYYY-<chapter>_world.csv' "
-            "(pass commodity=, e.g. 'raree' or 'Rare earths')",
+            "(give the chapter with --commodity, commodity= in Python, e.g. 'raree' or 'Rare earths')",
         )
     return CHAPTER_CODES.get(m.group(1).lower())
 
@@ -712,6 +731,8 @@ def _exact_country_names() -> frozenset[str]:
 def _country(f: _File, line: int, column: str, raw: str) -> tuple[str, str | None, bool, str | None]:
     """(USGS name without footnote marks, ISO3 or None, country carries an "e" mark, qualifier note)."""
     s = _clean(raw)
+    if why := constraints.problem("usgs_mcs", "country", s):
+        raise f.err(line, column, why)
     if s.lower().startswith("world total") or s.lower() == "world":
         return "World total", "WLD", False, None
     s = re.sub(r"(?<=\D)\s*\d+$", "", s).strip()  # fused footnote number: "Other countries4"
@@ -838,19 +859,10 @@ def _emit(f: _File, records: list[_Record], edition: int, source: str) -> list[d
                 notes.extend(res_notes)
             elif r.table.has_reserves:
                 notes.append(f"reserves given once per edition, see {latest} row")
-            out.append(
-                _row(
-                    r,
-                    r.table,
-                    edition,
-                    y,
-                    v.value,
-                    reserves,
-                    bool(estimated) and bool(v.value),
-                    notes,
-                    source,
-                )
+            row = _row(
+                r, r.table, edition, y, v.value, reserves, bool(estimated) and bool(v.value), notes, source
             )
+            out.append(_checked(f, r.line, row))
     if pgm:
         table = _pgm_table()
         for country, (r, rv) in pgm.items():
@@ -876,6 +888,15 @@ def _emit(f: _File, records: list[_Record], edition: int, source: str) -> list[d
             notes.append("production is published only for platinum and palladium")
             out.append(_row(rec, table, edition, latest, None, value, False, notes, source))
     return out
+
+
+def _checked(f: _File, line: int, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` if its values meet the package's ``usgs_mcs`` constraints, else an error on the file's line."""
+    for name in ("edition", "year", "iso3", "mine_production", "reserves"):
+        value = row[name]
+        if value is not None and (why := constraints.problem("usgs_mcs", name, value)):
+            raise f.err(line, None, why)
+    return row
 
 
 def _reserves(r: _Record) -> tuple[float | None, list[str]]:
