@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from critmin.cli.main import app
-from critmin.store import Store, StoreLockedError
+from critmin.store import Store, StoreError, StoreLockedError
 
 FIXTURES = Path(__file__).parent / "data" / "fixtures"
 WGI = FIXTURES / "WGI_DataBank_extract_Data.csv"
@@ -309,3 +309,15 @@ def test_stale_store_is_rebuilt_once_when_processes_start_together(
     assert sum(out.count("built") for out in outputs) == 1  # one process built
     assert len({out[-1] for out in outputs}) == 1  # and all read its result
     assert fresh_store.is_current()
+
+
+def test_write_inside_an_open_read_of_the_same_process_is_named(fresh_store: Store) -> None:
+    with fresh_store.connect() as cursor:
+        cursor.execute("select count(*) from wgi").fetchone()
+        with (
+            pytest.raises(StoreError, match="still open for reading in this process"),
+            fresh_store.connect(read_only=False),
+        ):
+            pass
+    with fresh_store.connect(read_only=False) as con:  # once the read is done, the write goes through
+        assert con.execute("select count(*) from imports").fetchone() == (0,)

@@ -322,8 +322,13 @@ class Store:
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
 
-    def _unreadable(self, exc: duckdb.Error) -> NotAStoreError:
+    def _unreadable(self, exc: duckdb.Error) -> StoreError:
         reason = str(exc).split("\n", 1)[0].removeprefix("IO Error: ")
+        if "different configuration than existing connections" in reason:
+            return StoreError(
+                f"the store {self.path} is still open for reading in this process (a query or cursor not "
+                "finished); finish it before writing"
+            )
         if "not a valid DuckDB database file" in reason:
             return NotAStoreError(f"{self.path} is not a critmin store (not a DuckDB database); {_ELSEWHERE}")
         return NotAStoreError(f"{self.path} cannot be read as a critmin store ({reason}); {_ELSEWHERE}")
