@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from typer.testing import CliRunner
 
 from critmin.cli.main import app
@@ -83,3 +85,59 @@ def test_data_commodities_lists_the_vocabulary(built_store: Store) -> None:
     assert result.exit_code == 0
     ids = {r["id"] for r in json.loads(result.stdout)}
     assert {"rare-earths", "gallium", "neodymium", "dysprosium"} <= ids
+
+
+# --- terminal tables at 80 columns ------------------------------------------------------------------------
+def _assert_fits_80_columns(stdout: str) -> None:
+    """No line wider than 80 (but a URL alone on its line, kept whole), no exponent, no word cut."""
+    lines = [line.rstrip() for line in stdout.splitlines()]
+    wide = [line for line in lines if len(line) > 80 and not re.fullmatch(r"\s*\w+://\S+", line)]
+    assert lines and not wide, wide
+    assert not re.search(r"\d[eE][-+]?\d", stdout)
+    assert "…" not in stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["data", "list"],
+        ["data", "show", "rare-earths"],
+        ["data", "show", "gallium", "--what", "reserves"],
+        ["data", "show", "rare-earths", "--source", "wmd"],
+        ["data", "commodities"],
+        ["db", "info"],
+    ],
+)
+def test_tables_fit_80_columns(built_store: Store, args: list[str]) -> None:
+    result = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    _assert_fits_80_columns(result.stdout)
+
+
+def test_data_list_keeps_every_url_whole(built_store: Store) -> None:
+    listed = json.loads(runner.invoke(app, ["data", "list", "--format", "json"]).stdout)
+    urls = {r["url"] for r in listed if r["url"]}
+    table = runner.invoke(app, ["data", "list"], env={"COLUMNS": "80"})
+    assert urls and table.exit_code == 0
+    lines = {line.strip() for line in table.stdout.splitlines()}
+    assert urls <= lines  # each on a line of its own, never split
+
+
+def test_wide_shows_every_column(built_store: Store) -> None:
+    key = runner.invoke(app, ["data", "commodities"], env={"COLUMNS": "80"})
+    wide = runner.invoke(app, ["data", "commodities", "--wide"], env={"COLUMNS": "80"})
+    assert key.exit_code == wide.exit_code == 0
+    fields = json.loads(runner.invoke(app, ["data", "commodities", "--format", "json"]).stdout)[0]
+    head = wide.stdout.splitlines()[1]
+    assert all(f.replace("_", " ") in head for f in fields), head
+    assert "hs codes" not in key.stdout.splitlines()[1]
+
+
+def test_table_numbers_never_use_exponents() -> None:
+    from critmin.cli.common import number_text
+
+    assert number_text(1e-7) == "<0.000001" and number_text(-1e-9) == ">-0.000001"
+    assert number_text(0.000123456) == "0.0001235"
+    assert number_text(5.35678) == "5.357"
+    assert number_text(2.5e12) == "2,500,000,000,000"
+    assert number_text(2024, grouped=False) == "2024" and number_text(736659) == "736,659"

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from critmin import risk
 from critmin.cli import risk_cmd
+from critmin.cli.common import summarise_warnings
+from critmin.risk import MissingInputWarning
 
 runner = CliRunner()
 
@@ -114,3 +118,92 @@ def test_main_app_registers_risk():
 
     result = runner.invoke(main_app, ["risk", "--help"])
     assert result.exit_code == 0 and "--method" in result.output
+
+
+# --- warnings: one line per kind, --quiet, --verbose ------------------------------------------------------
+def _warning_lines(stderr: str) -> list[str]:
+    return [line.removeprefix("warning: ") for line in stderr.splitlines() if line.startswith("warning: ")]
+
+
+def test_warnings_of_one_kind_are_summarised_in_one_line():
+    kind = [
+        MissingInputWarning(f"{m} extraction: no data; skipped", "no data; stage skipped", f"{m} extraction")
+        for m in "ABCDE"
+    ]
+    alone = MissingInputWarning("one of a kind")
+    messages: list[Warning] = [*kind, alone, MissingInputWarning("one of a kind")]
+    assert summarise_warnings(messages) == [
+        "no data; stage skipped (5): A extraction; B extraction; C extraction; … and 2 more (--verbose lists them)",
+        "one of a kind",
+    ]
+    assert summarise_warnings(messages, verbose=True) == [*(str(w) for w in kind), "one of a kind"]
+    assert summarise_warnings(kind[:1]) == [str(kind[0])]  # a kind with one case keeps its full message
+
+
+EU_SEVERAL = ["aluminium", "antimony", "beryllium", "boron", "cobalt"]
+
+
+def test_eu_warnings_summarised_by_default_every_one_with_verbose_none_with_quiet(app):
+    with pytest.warns(MissingInputWarning) as record:
+        risk.eu_supply_risk(EU_SEVERAL)
+    distinct = list(dict.fromkeys(str(w.message) for w in record))
+    args = ["risk", "-m", "eu", *(a for c in EU_SEVERAL for a in ("-c", c))]
+    default, verbose, quiet = (runner.invoke(app, [*args, *extra]) for extra in ([], ["-v"], ["-q"]))
+    assert default.exit_code == verbose.exit_code == quiet.exit_code == 0, default.output
+    assert sorted(_warning_lines(verbose.stderr)) == sorted(distinct)
+    summary = _warning_lines(default.stderr)
+    assert 0 < len(summary) < len(distinct) and len(set(summary)) == len(summary)
+    assert "(--verbose lists them)" in default.stderr
+    assert quiet.stderr == "" and quiet.stdout == default.stdout
+
+
+def test_readme_eu_ranking_prints_a_short_warning_summary(app, tmp_path):
+    """`critmin risk table --method eu --chart …` printed 110 warning lines, one per case."""
+    result = runner.invoke(
+        app, ["risk", "table", "--method", "eu", "--chart", str(tmp_path / "x.html")], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    lines = _warning_lines(result.stderr)
+    assert 0 < len(lines) <= 12 and len(set(lines)) == len(lines)
+    _assert_fits_80_columns(result.stdout, risk_cmd.TABLE_COLUMNS["eu_table"])
+
+
+# --- terminal tables at 80 columns ------------------------------------------------------------------------
+def _assert_fits_80_columns(stdout: str, key_columns: list[str]) -> None:
+    """No line wider than 80, no exponent, no word cut ("…"), and every key column's header shown."""
+    lines = stdout.splitlines()
+    assert lines and max(len(line.rstrip()) for line in lines) <= 80, max(lines, key=len)
+    assert not re.search(r"\d[eE][-+]?\d", stdout)
+    assert "…" not in stdout
+    header = stdout.split("─")[0]
+    for column in key_columns:
+        assert all(word in header for word in column.split("_")), column
+
+
+@pytest.mark.parametrize(
+    ("args", "method"),
+    [
+        (["risk", "-m", "hhi", "-c", "rare-earths", "-c", "platinum-group-metals"], "hhi"),
+        (["risk", "-m", "eu", "-c", "cobalt", "-c", "heavy-rare-earths"], "eu"),
+        (["risk", "-m", "geopolrisk", "-c", "cobalt", "--year", "2022"], "geopolrisk"),
+        (["risk", "-m", "usgs", "-c", "gallium", "-c", "rare-earths", "--country", "JPN"], "usgs"),
+        (["risk", "table", "-m", "geopolrisk"], "geopolrisk"),
+        (["risk", "table", "-m", "hhi"], "hhi"),
+    ],
+)
+def test_risk_tables_fit_80_columns(app, args, method):
+    result = runner.invoke(app, [*args, "--quiet"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    _assert_fits_80_columns(result.stdout, risk_cmd.TABLE_COLUMNS[method])
+
+
+def test_wide_shows_every_column_uncut(app):
+    records = _json(app, "-m", "usgs", "-c", "gallium")
+    result = runner.invoke(
+        app, ["risk", "-m", "usgs", "-c", "gallium", "--wide", "-q"], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[1]
+    assert all(column.replace("_", " ") in header for column in records[0]), header
+    assert "…" not in result.stdout
+    assert not re.search(r"\d[eE][-+]?\d", result.stdout)

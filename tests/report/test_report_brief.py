@@ -228,6 +228,26 @@ def test_rare_earth_brief_from_the_store_mcs2025() -> None:
 
 
 @pytest.mark.usefixtures("built_store")
+@pytest.mark.filterwarnings(
+    "error::FutureWarning", "error::DeprecationWarning", "error::RuntimeWarning", "ignore::UserWarning"
+)
+def test_risk_tables_carry_per_row_notes_and_no_library_warning() -> None:
+    """The risk summary runs in a worker thread while the other sections are built: a pandas warning of
+    either thread once became a note on every row, and every GeoPolRisk row carried the notes of 2010–2017."""
+    b = build_brief("rare-earths", as_of="2025-06-01")
+    risk = _section(b, "risk")
+    assert risk.tables, risk.empty  # a library warning raised in the worker would have emptied it
+    for table in risk.tables:
+        notes = [row[table.columns.index("Notes")] for row in table.rows] if "Notes" in table.columns else []
+        for note in notes:
+            assert not re.search(r"Warning|Downcasting|deprecated|encountered in", note), note
+        if table.title.startswith("GeoPolRisk"):
+            years = {row[table.columns.index("Year")] for row in table.rows}
+            assert len(years) == 1 and notes
+            assert all("2010–2017" not in n and "2012←" not in n for n in notes), notes
+
+
+@pytest.mark.usefixtures("built_store")
 @pytest.mark.parametrize("commodity", ["gallium", "germanium", "graphite", "antimony", "tungsten"])
 def test_other_commodities_build_and_render(commodity: str, tmp_path: Path) -> None:
     b = build_brief(commodity, as_of="2025-06-01")
