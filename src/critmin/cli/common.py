@@ -119,9 +119,8 @@ def _cell_text(value: Any, grouped: bool = True) -> str:
 def _column_widths(texts: list[list[str]], numeric: list[bool], room: int) -> list[int]:
     """Column widths within ``room`` cells: the natural widths if they fit; else every column at least as
     wide as its longest word (so text wraps between words), the rest shared fairly (max-min) among the
-    columns that need more; if even the longest words do not fit, the widest text columns give way (their longest
-    words end in "…", the first column last). ``texts`` holds each column's header and cells; figures are
-    never cut."""
+    columns that need more; if even the longest words do not fit, the widest text columns give way (their
+    longest words end in "…"). ``texts`` holds each column's header and cells; figures are never cut."""
     from rich.cells import cell_len
 
     natural = [max(cell_len(t) for t in col) for col in texts]
@@ -150,12 +149,12 @@ def _column_widths(texts: list[list[str]], numeric: list[bool], room: int) -> li
                 widths[j] += spare // len(pending) + (1 if k < spare % len(pending) else 0)
             break
         return widths
-    for shrinkable in ([i for i in range(1, len(widths)) if not numeric[i]], [0] if not numeric[0] else []):
-        while sum(widths) > room and shrinkable:  # the first column (the row's name) gives way last
-            i = max(shrinkable, key=lambda j: widths[j])
-            if widths[i] <= 4:
-                break
-            widths[i] -= 1
+    shrinkable = [i for i, num in enumerate(numeric) if not num]
+    while sum(widths) > room and shrinkable:  # the widest gives way; of equals, the first column last
+        i = max(shrinkable, key=lambda j: (widths[j], j != 0))
+        if widths[i] <= 4:
+            break
+        widths[i] -= 1
     return widths
 
 
@@ -328,7 +327,9 @@ def reported_warnings(quiet: bool = False, verbose: bool = False) -> Iterator[No
                 if type(w.message).__module__.startswith("critmin."):
                     ours.append(w.message)  # type: ignore[arg-type]
                 else:
-                    logging.getLogger("critmin").debug("library warning: %s: %s", w.category.__name__, w.message)
+                    logging.getLogger("critmin").debug(
+                        "library warning: %s: %s", w.category.__name__, w.message
+                    )
             if not quiet:
                 for line in summarise_warnings(ours, verbose):
                     err_console.print(f"[yellow]warning:[/] {escape(line)}")
