@@ -93,7 +93,9 @@ def show(
     from critmin import query, vocab
 
     if what is What.reserves and (year or source is ProductionSource.wmd):
-        raise fail("--year and --source are for production; reserves come from one USGS MCS edition (--edition)")
+        raise fail(
+            "--year and --source are for production; reserves come from one USGS MCS edition (--edition)"
+        )
     ensure_store()
     try:
         if what is What.reserves:
