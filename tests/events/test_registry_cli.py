@@ -105,3 +105,16 @@ def test_export_import_round_trip_with_schema(store: Store, tmp_path: Path) -> N
     assert result.exit_code == 2 and "measure" in result.output
     result = runner.invoke(app, ["events", "import", str(out)])
     assert result.exit_code == 0 and "imported 0 new or changed" in result.output
+
+
+def test_table_fits_80_columns_with_whole_ids(store: Store) -> None:
+    """The terminal table keeps every event id whole and every line within 80 columns."""
+    ids = [
+        r["event_id"] for r in _json(["events", "--as-of", "2025-12-01", "--in-force", "--format", "json"])
+    ]
+    result = runner.invoke(app, ["events", "--as-of", "2025-12-01", "--in-force"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert all(any(line.startswith(i) for line in lines) for i in ids)
+    assert "…" not in result.stdout

@@ -21,8 +21,9 @@ events_app = typer.Typer(
     invoke_without_command=True,
 )
 
-TABLE_COLUMNS = ["event_id", "iso3", "measure", "commodity_ids", "target", "effective_from", "effective_to",
-                 "status", "in_force", "in_force_reason"]  # fmt: skip
+#: the terminal table: one "measure" cell (id, then type, commodities and target) so 80 columns suffice;
+#: every field is in --format csv/json and ``critmin events show ID``
+TABLE_COLUMNS = ["measure", "from", "to", "in_force"]
 
 
 @contextmanager
@@ -92,11 +93,27 @@ def list_events(
 
 
 def _readable(frame: object) -> object:
-    """Lists as comma-joined text for the table view."""
+    """The table view: id over type, commodities and target in one cell; dates; in force as yes/no/unknown."""
     import pandas as pd
 
     assert isinstance(frame, pd.DataFrame)
-    return frame.apply(lambda col: col.map(lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v))
+
+    def listed(value: object) -> str:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    def measure(row: pd.Series) -> str:
+        target = "all importers" if row["target"] == "all" else "on " + listed(row["target"])
+        return f"{row['event_id']}\n{row['measure']}: {listed(row['commodity_ids'])} ({target})"
+
+    in_force = {True: "yes", False: "no"}
+    return pd.DataFrame(
+        {
+            "measure": frame.apply(measure, axis=1) if len(frame) else pd.Series(dtype=str),
+            "from": frame["effective_from"].fillna("?"),
+            "to": frame["effective_to"].fillna("open"),
+            "in_force": frame["in_force"].map(lambda v: in_force.get(v, "unknown")),
+        }
+    )
 
 
 @events_app.command("show")
@@ -119,7 +136,8 @@ def show(
     if hit.empty:  # not yet known on that date: show it without the in-force answer
         full, _ = registry.load()
         hit = full[full["event_id"] == event_id]
-    emit(_records_frame(hit), fmt, table_columns=TABLE_COLUMNS)
+    out = _records_frame(hit)
+    emit(_readable(out) if fmt is OutputFormat.table else out, fmt, table_columns=TABLE_COLUMNS)
 
 
 @events_app.command("history")
