@@ -261,6 +261,16 @@ def test_store_under_a_file_is_one_clear_error(tmp_path: Path, monkeypatch: pyte
     assert blocker.read_text(encoding="utf-8") == "x"
 
 
+def test_folder_where_no_lock_file_can_be_made_fails_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """/proc takes no new files, even for root: the error names the lock file instead of waiting on it."""
+    monkeypatch.setenv("CRITMIN_DB", "/proc/critmin-test.duckdb")
+    monkeypatch.setenv("CRITMIN_LOCK_TIMEOUT", "60")
+    result = runner.invoke(app, ["data", "show", "rare-earths"])
+    assert result.exit_code == 2, result.output
+    # no "waiting for another critmin process" notice: nobody holds the lock
+    assert "critmin-test.duckdb.lock" in result.output and "another critmin process" not in result.output
+
+
 def test_copy_of_a_store_is_not_rebuilt_on_open(built_store: Store, tmp_path: Path) -> None:
     """A current store is read as it is: opening never rewrites it."""
     path = tmp_path / "copy.duckdb"

@@ -438,6 +438,12 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the folder of the store {self.path}: {exc.strerror}") from None
+        try:  # filelock waits on a lock file it cannot create as if another process held it
+            self.lock_path.touch(exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write the store {self.path}: {self.lock_path}: {exc.strerror}"
+            ) from None
         lock = FileLock(self.lock_path, is_singleton=True)
         try:
             self._acquire(lock)
