@@ -118,3 +118,10 @@ def test_table_fits_80_columns_with_whole_ids(store: Store) -> None:
     assert max(len(line) for line in lines) <= 80
     assert all(any(line.startswith(i) for line in lines) for i in ids)
     assert "…" not in result.stdout
+
+
+def test_as_recorded_before_the_history_starts_is_an_error(store: Store) -> None:
+    """A recording date before the registry's first record names where its history starts (no empty list)."""
+    result = runner.invoke(app, ["events", "--as-recorded", "2025-10-01", "--as-of", "2025-10-01"])
+    assert result.exit_code == 2, result.output
+    assert "history starts on 2026-11-28" in result.output

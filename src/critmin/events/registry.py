@@ -60,6 +60,13 @@ def load(as_recorded: str | date | None = None, store: Store | None = None) -> t
             "select * from event_history where recorded_at < ? order by change_id",
             [(_day(as_recorded) + timedelta(days=1)).isoformat()],
         )
+        if history.empty:
+            from critmin.query import NoDataError
+
+            first = store.query("select min(recorded_at) as first from event_history")["first"].iloc[0]
+            raise NoDataError(
+                f"nothing was recorded in the registry by {key_day}: its history starts on {str(first)[:10]}"
+            )
         frame = replay(history)
     frame = frame.fillna("")
     order = frame["effective_from"].where(frame["effective_from"] != "", frame["announced"])
