@@ -156,9 +156,7 @@ def summary(
                         "metric": metric,
                         "country": r["country"],
                         "year": r["year"],
-                        "stage": {"Extraction": "mining", "Processing": "refining"}.get(
-                            r["stage"], r["stage"]
-                        ),
+                        "stage": r["stage"],
                         "value": val,
                         "scale": scale,
                         "inputs": (
