@@ -28,7 +28,7 @@ from critmin.events.model import VOCAB_DIR
 PATTERNS_FILE = VOCAB_DIR / "news_patterns.json"
 
 #: candidates below this confidence are background, not measures
-MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE = 0.6
 
 #: articles longer than this are cut (extraction reads the first part only; bounded time and memory)
 MAX_CHARS = 200_000
@@ -243,7 +243,7 @@ _DATE_BODY = (
     rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     rf"|{_MONTHS}(?:\s+\d{{4}})?"
     r"|(?:19|20)\d{2}"
-    r"|next\s+(?:month|year)|this\s+month|the\s+(?:start|beginning)\s+of\s+(?:next\s+year|(?:19|20)\d{2})"
+    r"|next\s+(?:month|year)|this\s+month|(?:the\s+)?(?:start|beginning|end)\s+of\s+(?:next\s+year|(?:19|20)\d{2})"
     r"|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))"
     r"(?:\s+(?:last|next|this)\s+year)?"
 )
@@ -288,10 +288,17 @@ def _resolve_date(phrase: str, cue: str, published: date | None) -> str | None:
         text = text[: m.start()]
         if published is None:
             return None
-    if m := re.fullmatch(r"the\s+(?:start|beginning)\s+of\s+(next\s+year|\d{4})", text):
+    if m := re.fullmatch(r"(?:the\s+)?(?:start|beginning|end)\s+of\s+(next\s+year|\d{4})", text):
         if m.group(1).isdigit():
             return m.group(1)
         return str(published.year + 1) if published else None
+    if text in ("next year", "next month", "this month"):
+        if published is None:
+            return None
+        if text == "next year":
+            return str(published.year + 1)
+        month = published.year * 12 + published.month - 1 + (text == "next month")
+        return f"{month // 12:04d}-{month % 12 + 1:02d}"
     if re.fullmatch(r"\d{4}", text):
         return text
     has_year = bool(re.search(r"\d{4}", text))
@@ -358,15 +365,27 @@ def _drop_covered_groups(ids: list[str]) -> tuple[str, ...]:
     )
 
 
-def _best(matches: list[tuple[int, int, int]], order: list[str], strings: Any) -> tuple[str, int, int] | None:
-    """The highest-priority match (file order) as (label, start token, end token)."""
-    best: tuple[int, str, int, int] | None = None
-    for mid, s, e in matches:
-        label = strings[mid]
-        rank = order.index(label)
-        if best is None or rank < best[0] or (rank == best[0] and s < best[2]):
-            best = (rank, label, s, e)
-    return None if best is None else (best[1], best[2], best[3])
+def _best_measure(
+    matches: list[tuple[int, int, int]], order: list[str], strings: Any
+) -> tuple[str, int] | None:
+    """The measure a sentence states, and the token where it starts.
+
+    The earliest match wins (the longer one on a tie, then file order), so "ban on exports of technology"
+    is a technology ban; the ``_fallback`` labels of the pattern file ("suspended cobalt exports", "lifted
+    the measures") count only when nothing else matched.
+    """
+    fallback = set(_config()["measures"]["_fallback"])
+    keyed = sorted(
+        (label in fallback, s, s - e, order.index(label), label)
+        for label, s, e in ((strings[mid], s, e) for mid, s, e in matches)
+    )
+    return (keyed[0][4].split("#")[0], keyed[0][1]) if keyed else None
+
+
+def _best_status(matches: list[tuple[int, int, int]], order: list[str], strings: Any) -> str:
+    """The status change a sentence states: the first in file order that matched, else ``new``."""
+    labels = {strings[mid] for mid, _s, _e in matches}
+    return next((label.split("#")[0] for label in order if label in labels), "new")
 
 
 def _roles(sent: _Sentence, measure: str, trigger_start: int) -> tuple[list[str], list[str]]:
@@ -376,21 +395,42 @@ def _roles(sent: _Sentence, measure: str, trigger_start: int) -> tuple[list[str]
     if measure == "import_ban":
         target_words |= set(cfg["import_source_words"])
     doc = sent.doc
-    issuers: list[str] = []
+    issuers: list[tuple[int, str]] = []
     targets: list[str] = []
+    previous_target_end = -1
     for s, e, iso3 in sent.countries:
         before = [t.lower_ for t in doc[max(0, s - 3) : s]]
         after = doc[e : e + 2].text.lower()
+        joined = previous_target_end >= 0 and doc[previous_target_end:s].text.strip(" ,") in {
+            "and",
+            "or",
+            "",
+            "the",
+        }
         is_target = s > trigger_start - 2 and (
             any(w in target_words for w in before[-2:])
             or (len(before) == 3 and before[0] in target_words and before[1] in {"the", "military", "some"})
             or after.startswith("-bound")
+            or joined
+            or (measure == "import_ban" and s > trigger_start and bool(issuers))
         )
-        (targets if is_target else issuers).append(iso3)
-    return issuers, targets
+        if is_target:
+            targets.append(iso3)
+            previous_target_end = e
+        else:
+            issuers.append((s, iso3))
+    before_trigger = [iso3 for s, iso3 in issuers if s < trigger_start]
+    ranked = before_trigger[::-1] + [iso3 for s, iso3 in issuers if s >= trigger_start]
+    return ranked, targets
 
 
-def _confidence(text: str, has_issuer: bool, has_commodity: bool, official: bool) -> float:
+_PAST_YEAR = re.compile(r"\b(?:in|since|from|back in)\s+(?:(?:early|late|mid)[- ])?((?:19|20)\d{2})\b")
+
+
+def _confidence(
+    text: str, published: date | None, has_issuer: bool, has_commodity: bool, official: bool
+) -> float:
+    """0-1: issuer, commodity and an official voice raise it; background cues and past years lower it."""
     lower = text.lower()
     score = (
         0.55 + (0.15 if has_issuer else 0.0) + (0.1 if has_commodity else 0.0) + (0.15 if official else 0.0)
@@ -398,6 +438,9 @@ def _confidence(text: str, has_issuer: bool, has_commodity: bool, official: bool
     for regex, penalty in _cues().values():
         if regex.search(lower):
             score -= penalty
+    history = _cues()["history"][1]
+    if published is not None and any(int(y) < published.year for y in _PAST_YEAR.findall(lower)):
+        score -= history
     return round(max(0.0, min(1.0, score)), 2)
 
 
@@ -422,16 +465,36 @@ def extract(text: str, published: date | None = None, url: str | None = None) ->
     last_commodities: tuple[str, ...] = analysed[0].commodities
     for i in context:
         sent = analysed[i]
-        found = (
-            _candidate(pipe, sent, text, published, last_issuer, last_commodities, fiction)
-            if i in wanted
-            else None
-        )
+        found = None
+        if i in wanted:
+            follow_on = _follow_on_date(text, spans, i, published)
+            found = _candidate(pipe, sent, text, published, last_issuer, last_commodities, fiction, follow_on)
         if found is not None:
             out.append(found)
         last_issuer = _first_issuer(sent) or last_issuer
         last_commodities = sent.commodities or last_commodities
     return _merge(out)
+
+
+_FOLLOW_ON = re.compile(r"\b(?:effect|force|apply|applies)\b", re.IGNORECASE)
+
+
+def _follow_on_date(text: str, spans: list[tuple[int, int]], i: int, published: date | None) -> str | None:
+    """The date of the next sentence when it only says when the measure starts ("It takes effect on ...")."""
+    if i + 1 >= len(spans):
+        return None
+    nxt = text[spans[i + 1][0] : spans[i + 1][1]]
+    return effective_date(nxt, published) if _FOLLOW_ON.search(nxt) else None
+
+
+_YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+
+
+def _quota_year(measure: str, sentence: str, published: date | None) -> str | None:
+    """A quota's year ("the 2024 mining quota", "quotas for 2026"): the first year not before publication."""
+    if measure not in ("mining_quota", "export_quota") or published is None:
+        return None
+    return next((y for y in _YEAR.findall(sentence) if int(y) >= published.year), None)
 
 
 def _first_issuer(sent: _Sentence) -> str | None:
@@ -446,14 +509,14 @@ def _candidate(
     context_issuer: str | None,
     context_commodities: tuple[str, ...],
     fiction: bool,
+    follow_on: str | None,
 ) -> Candidate | None:
     strings = pipe.nlp.vocab.strings
-    measure_match = _best(pipe.measures(sent.doc), pipe.measure_order, strings)
+    measure_match = _best_measure(pipe.measures(sent.doc), pipe.measure_order, strings)
     if measure_match is None:
         return None
-    measure, m_start, _ = measure_match
-    status_match = _best(pipe.statuses(sent.doc), pipe.status_order, strings)
-    status = status_match[0] if status_match else "new"
+    measure, m_start = measure_match
+    status = _best_status(pipe.statuses(sent.doc), pipe.status_order, strings)
     if measure == "suspension_of_measure" and status not in ("suspended", "lifted"):
         status = "suspended"
     issuers, targets = _roles(sent, measure, m_start)
@@ -466,7 +529,7 @@ def _candidate(
         return None
     sentence = text[sent.start : sent.end]
     official = bool(_official_re().search(sentence.lower()) or _ministry_re().search(sentence.lower()))
-    confidence = _confidence(sentence, bool(issuers), bool(sent.commodities), official)
+    confidence = _confidence(sentence, published, bool(issuers), bool(sent.commodities), official)
     if fiction:
         confidence = round(confidence * 0.3, 2)
     if confidence < MIN_CONFIDENCE:
@@ -476,7 +539,9 @@ def _candidate(
         measure=measure,
         commodities=commodities,
         target=tuple(targets) if targets else "all",
-        effective=effective_date(sentence, published),
+        effective=effective_date(sentence, published)
+        or _quota_year(measure, sentence, published)
+        or follow_on,
         status_change=status,
         confidence=confidence,
         evidence_start=sent.start,
