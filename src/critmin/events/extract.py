@@ -282,16 +282,16 @@ def effective_date(sentence: str, published: date | None) -> str | None:
 
 def _resolve_date(phrase: str, cue: str, published: date | None) -> str | None:
     text = phrase.lower().replace(".", "").strip()
+    if m := re.fullmatch(r"(?:the\s+)?(?:start|beginning|end)\s+of\s+(next\s+year|\d{4})", text):
+        if m.group(1).isdigit():
+            return m.group(1)
+        return str(published.year + 1) if published else None
     shift = 0
     if m := re.search(r"\s+(last|next|this)\s+year$", text):
         shift = {"last": -1, "next": 1, "this": 0}[m.group(1)]
         text = text[: m.start()]
         if published is None:
             return None
-    if m := re.fullmatch(r"(?:the\s+)?(?:start|beginning|end)\s+of\s+(next\s+year|\d{4})", text):
-        if m.group(1).isdigit():
-            return m.group(1)
-        return str(published.year + 1) if published else None
     if text in ("next year", "next month", "this month"):
         if published is None:
             return None
