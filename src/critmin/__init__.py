@@ -29,6 +29,7 @@ _QUERY_FUNCTIONS = (
     "events",
     "eu_parameters",
     "eu_trade_parameters",
+    "sites",
     "sources",
 )
 _SUBMODULES = ("vocab", "store", "query", "risk", "report", "data")
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
         prices,
         production,
         reserves,
+        sites,
         sources,
         stage_shares,
         trade,

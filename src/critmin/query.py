@@ -472,6 +472,65 @@ def events(
     return df.reset_index(drop=True)  # the registry comes ordered by date (effective, else announced) and id
 
 
+SITE_TYPES = ("mine", "deposit", "district", "separation_plant", "metal_plant", "magnet_plant", "refinery")
+SITE_STATUSES = ("producing", "development", "exploration", "closed", "unknown")
+
+
+def _check_choice(what: str, values: Any, valid: Sequence[str]) -> list[str] | None:
+    """``values`` as a list if each is one of ``valid``; else ``UnknownNameError`` with close matches."""
+    items = _as_list(values)
+    if items is None:
+        return None
+    for item in items:
+        if item not in valid:
+            from rapidfuzz import process
+
+            close = [m[0] for m in process.extract(str(item), list(valid), limit=3, score_cutoff=50)]
+            raise vocab.UnknownNameError(what, str(item), close or list(valid))
+    return [str(i) for i in items]
+
+
+def sites(
+    commodity: str | None = None,
+    country: str | Sequence[str] | None = None,
+    site_type: str | Sequence[str] | None = None,
+    status: str | Sequence[str] | None = None,
+    collapse: bool = True,
+) -> pd.DataFrame:
+    """Located mines, deposits, districts and plants (USGS data releases and curated rows), with sources.
+
+    ``commodity`` matches the commodity, its members and its groups; ``country`` accepts names or ISO3
+    codes; ``site_type`` is one or more of :data:`SITE_TYPES`, ``status`` of :data:`SITE_STATUSES` (status is
+    valid as of ``status_as_of``; mostly ``unknown`` for the deposit inventories). The table holds one row per
+    source record; ``collapse=True`` keeps one row per physical site (``same_site_cluster``): a key site
+    first, then a row with a known status, then the first id. ``records`` counts the source records of the
+    site and ``site_ids`` names them. Every row has its ``source`` and ``licence``.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    _where(clauses, params, "iso3", _countries(country))
+    _where(clauses, params, "site_type", _check_choice("site type", site_type, SITE_TYPES))
+    _where(clauses, params, "status", _check_choice("site status", status, SITE_STATUSES))
+    if commodity is not None:
+        com = vocab.commodity(commodity)
+        wanted = sorted(set(vocab.expand_commodity(com.id)) | set(com.groups))
+        clauses.append("len(list_intersect(string_split(commodity_ids, ';'), ?)) > 0")
+        params.append(wanted)
+    df = _select("sites", clauses, params, "site_id")
+    if not collapse:
+        return df.assign(records=1, site_ids=df["site_id"])
+    cluster = df["same_site_cluster"].fillna(df["site_id"])
+    df = df.assign(
+        records=cluster.map(cluster.value_counts()),
+        site_ids=cluster.map(df.groupby(cluster)["site_id"].agg(";".join)),
+    )
+    rank = df.assign(
+        _cluster=cluster, _other=~df["key_site"].astype(bool), _unknown=df["status"] == "unknown"
+    ).sort_values(["_cluster", "_other", "_unknown", "site_id"], kind="mergesort")
+    df = df.loc[rank.drop_duplicates("_cluster").index].sort_values("site_id", kind="mergesort")
+    return df.reset_index(drop=True)
+
+
 def sources() -> pd.DataFrame:
     """Every dataset in the store with its sources, as held now (imports included).
 

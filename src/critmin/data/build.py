@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -272,6 +273,51 @@ def build_event_history(src: Path) -> pd.DataFrame:
     return build(src)
 
 
+#: coordinates taken from OpenStreetMap (directly or through a map built on it) are ODbL 1.0
+OSM_COORDINATES = re.compile(r"OpenStreetMap|Mapcarta")
+SITE_LICENCES = {
+    "usgs": "public domain (U.S. Geological Survey)",
+    "osm": "ODbL 1.0: coordinates (c) OpenStreetMap contributors; a database derived from these rows must be shared under ODbL",
+    "curated": "MIT (critmin compilation); coordinates from the official record or address named in source",
+}
+
+
+def _site_licence(site_id: str, coord_source: str, by_id: dict[str, str]) -> str:
+    """Licence of one site row: USGS records are public domain; OSM-derived coordinates are ODbL 1.0."""
+    if not site_id.startswith("SC-"):
+        return SITE_LICENCES["usgs"]
+    same = re.fullmatch(r"same as (SC-\d+)", coord_source.strip())
+    if same:
+        coord_source = by_id.get(same.group(1), "")
+    if OSM_COORDINATES.search(coord_source):
+        return SITE_LICENCES["osm"]
+    if "public domain" in coord_source:
+        return SITE_LICENCES["usgs"]
+    return SITE_LICENCES["curated"]
+
+
+def build_sites(src: Path) -> pd.DataFrame:
+    """Located mines, deposits, districts and plants (``sites/sites.csv``) with the attributes a map needs
+    from ``sites_attributes.csv`` (status date, duplicate cluster, key-site mark, QA flags), the critmin ids
+    of the commodities and the licence of each row."""
+    df = _read_csv(src)
+    attrs = _read_csv(src.parent / "sites_attributes.csv").set_index("site_id")
+    extra = attrs.reindex(df["site_id"])
+    coord = {str(k): str(v) for k, v in attrs["coord_source"].fillna("").items()}
+    df["status_as_of"] = extra["status_as_of"].to_numpy()
+    df["key_site"] = (extra["key_site"] == "yes").to_numpy()
+    df["same_site_cluster"] = extra["same_site_cluster"].to_numpy()
+    df["qa_flags"] = extra["qa_flags"].to_numpy()
+    df["commodity_ids"] = df["commodities"].map(
+        lambda text: ";".join(dict.fromkeys(c for c in map(_commodity_or_none, text.split(";")) if c))
+    )
+    df["licence"] = [_site_licence(sid, coord.get(sid, ""), coord) for sid in df["site_id"]]
+    for col in ("latitude", "longitude", "capacity"):
+        df[col] = pd.to_numeric(df[col])
+    df["capacity_year"] = pd.to_numeric(df["capacity_year"]).astype("Int64")
+    return df
+
+
 BUILDERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "usgs_mcs": build_usgs_mcs,
     "wmd_production": build_wmd_production,
@@ -289,6 +335,7 @@ BUILDERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "events": build_events,
     "event_sources": build_event_sources,
     "event_history": build_event_history,
+    "sites": build_sites,
 }
 
 
