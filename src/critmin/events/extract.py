@@ -511,6 +511,14 @@ def _candidate(
     fiction: bool,
     follow_on: str | None,
 ) -> Candidate | None:
+    sentence = text[sent.start : sent.end]
+    official = bool(_official_re().search(sentence.lower()) or _ministry_re().search(sentence.lower()))
+    has_issuer = bool(sent.countries)
+    best_case = _confidence(sentence, published, has_issuer, bool(sent.commodities), official)
+    if best_case * (0.3 if fiction else 1.0) < MIN_CONFIDENCE or not (
+        sent.commodities or context_commodities
+    ):
+        return None  # background whatever the matchers find: skip them (they are the costly part)
     strings = pipe.nlp.vocab.strings
     measure_match = _best_measure(pipe.measures(sent.doc), pipe.measure_order, strings)
     if measure_match is None:
@@ -527,9 +535,11 @@ def _candidate(
     commodities = sent.commodities or context_commodities
     if not commodities:
         return None
-    sentence = text[sent.start : sent.end]
-    official = bool(_official_re().search(sentence.lower()) or _ministry_re().search(sentence.lower()))
-    confidence = _confidence(sentence, published, bool(issuers), bool(sent.commodities), official)
+    confidence = (
+        best_case
+        if issuers or not has_issuer
+        else _confidence(sentence, published, False, bool(sent.commodities), official)
+    )
     if fiction:
         confidence = round(confidence * 0.3, 2)
     if confidence < MIN_CONFIDENCE:
