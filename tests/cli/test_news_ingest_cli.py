@@ -58,6 +58,21 @@ def test_ingest_review_accept(store: Store, tmp_path: Path) -> None:
     assert twice.exit_code == 2 and "already accepted" in twice.stderr
 
 
+def test_review_table_is_plain_text_within_80_columns(store: Store, tmp_path: Path) -> None:
+    """The terminal view prints the evidence whole, as text (console markup in news stays literal)."""
+    article = dict(ZW, text=ZW["text"].replace("Tuesday", "Tuesday [bold]really[/bold]"))
+    path = tmp_path / "b.jsonl"
+    path.write_text(json.dumps(article) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["news", "ingest", str(path)]).exit_code == 0
+    shown = runner.invoke(app, ["news", "review"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    text = " ".join(line.strip() for line in lines)
+    assert "[bold]really[/bold]" in text and "ZWE export_ban (new): lithium" in text
+    assert "https://news.example.org/zw1" in text
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
 
 from critmin.cli.common import OutputFormat, console, emit, ensure_store, err_console, fail
 from critmin.cli.news_cmd import news_app
-
-REVIEW_COLUMNS = ["proposal_id", "kind", "status", "event_id", "confidence", "url", "evidence"]
-
 
 @contextmanager
 def user_errors() -> Iterator[None]:
@@ -82,12 +80,42 @@ def review_cmd(
 
     ensure_store()
     frame = resolve.proposals(None if show_all else resolve.PENDING).fillna("")
-    if fmt is not OutputFormat.table:
-        frame = frame.assign(
-            candidate=frame["candidate"].map(json.loads),
-            record=frame["record"].map(lambda r: json.loads(r)["record"]),
+    frame = frame.assign(
+        candidate=frame["candidate"].map(json.loads),
+        record=frame["record"].map(lambda r: json.loads(r)["record"]),
+    )
+    if fmt is OutputFormat.table:
+        _print_proposals(frame.to_dict("records"))
+    else:
+        emit(frame, fmt)
+
+
+def _print_proposals(rows: list[dict[str, Any]]) -> None:
+    """One block per proposal: id and decision line, the candidate, the evidence sentence, its URL.
+
+    News text is printed as plain text (never as console markup) and wraps within the terminal.
+    """
+    from rich.padding import Padding
+    from rich.text import Text
+
+    if not rows:
+        console.print("no proposals to review")
+        return
+    for row in rows:
+        cand = row["candidate"]
+        target = cand["target"] if cand["target"] == "all" else ", ".join(cand["target"])
+        head = Text(f"{row['proposal_id']}  ", style="bold")
+        head.append(f"{row['kind']} ({row['status']}, confidence {row['confidence']:.2f})")
+        if row["reason"]:
+            head.append(f": {row['reason']}")
+        what = (
+            f"{cand['country']} {cand['measure']} ({cand['status_change']}): {', '.join(cand['commodities'])}"
+            f"; target {target}; effective {cand['effective'] or 'not stated'}"
         )
-    emit(frame, fmt, title="News proposals", table_columns=REVIEW_COLUMNS)
+        console.print(head)
+        for line in (what, f"“{row['evidence']}”", row["url"]):
+            console.print(Padding(Text(line), (0, 0, 0, 2)))
+        console.print()
 
 
 @news_app.command("accept")
