@@ -12,7 +12,7 @@ reason; ingest ends with status 2 if no source could be read. The commands join 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,6 +20,7 @@ import typer
 
 from critmin.cli.common import OutputFormat, console, emit, ensure_store, err_console, fail
 from critmin.cli.news_cmd import news_app
+
 
 @contextmanager
 def user_errors() -> Iterator[None]:
@@ -90,7 +91,7 @@ def review_cmd(
         emit(frame, fmt)
 
 
-def _print_proposals(rows: list[dict[str, Any]]) -> None:
+def _print_proposals(rows: list[dict[Hashable, Any]]) -> None:
     """One block per proposal: id and decision line, the candidate, the evidence sentence, its URL.
 
     News text is printed as plain text (never as console markup) and wraps within the terminal.
