@@ -61,6 +61,18 @@ def test_a_round_alerts_once_with_exposure(store: Store, tmp_path: Path) -> None
     assert again.alerts == [] and len(alerts.read_text().splitlines()) == 1
 
 
+def test_a_commodity_without_trade_codes_still_alerts(store: Store, tmp_path: Path) -> None:
+    """Gallium has no HS code in BACI: the alert comes, with no importers listed, instead of stopping the round."""
+    gallium = {"title": "g", "url": "https://news.example.org/ga", "published": "2031-03-04",
+               "text": "China banned exports of gallium to the United States with immediate effect, the "
+                       "commerce ministry said on Tuesday."}  # fmt: skip
+    result = watch.run_once([_feed(tmp_path, gallium)], alerts_path=tmp_path / "a.jsonl", store=store)
+    (alert,) = result.alerts
+    (exposure,) = alert["exposure"]
+    assert exposure["commodity"] == "gallium" and exposure["importers_exposed"] == []
+    assert exposure["issuer_share_of_world_production"] > 0.5
+
+
 def test_low_confidence_waits_for_accept_then_alerts(store: Store, tmp_path: Path) -> None:
     feed = _feed(tmp_path, ZW)
     alerts = tmp_path / "alerts.jsonl"

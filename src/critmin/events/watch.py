@@ -65,11 +65,11 @@ def read_feeds(path: Path) -> list[str]:
 
 def _production_shares(cid: str) -> tuple[int, dict[str, float]] | None:
     """Newest year of USGS production and each country's share of the world total."""
-    from critmin.query import production
+    from critmin.query import NoDataError, production
 
     try:
         frame = production(cid)
-    except (vocab.UnknownNameError, ValueError):
+    except (vocab.UnknownNameError, ValueError, NoDataError):
         return None
     frame = frame[frame["value"].notna()]
     if frame.empty:
@@ -97,11 +97,12 @@ def _controlled_issuers(cid: str, today: date) -> set[str]:
 
 
 def _importers(cid: str, issuer: str) -> list[dict[str, Any]]:
-    from critmin.query import trade
+    """The issuer's largest importers in the newest BACI year (empty where BACI has no HS code for ``cid``)."""
+    from critmin.query import NoDataError, trade
 
     try:
         flows = trade(commodity=cid, exporter=issuer)
-    except (vocab.UnknownNameError, ValueError):
+    except (vocab.UnknownNameError, ValueError, NoDataError):
         return []
     if flows.empty:
         return []
