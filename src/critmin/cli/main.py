@@ -29,10 +29,19 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from critmin.data.importers import ImportFormatError
     from critmin.query import NoDataError
     from critmin.risk import MissingInputError
+    from critmin.scenario.spec import ScenarioSpecError
     from critmin.store import StoreError
     from critmin.vocab import UnknownNameError
 
-    return (UnknownNameError, NoDataError, MissingInputError, StoreError, ImportFormatError, BuildError)
+    return (
+        UnknownNameError,
+        NoDataError,
+        MissingInputError,
+        StoreError,
+        ImportFormatError,
+        BuildError,
+        ScenarioSpecError,
+    )
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -91,7 +100,7 @@ app = typer.Typer(
     cls=SafeGroup,
 )
 
-COMMAND_MODULES = ("data_cmd", "db_cmd", "import_cmd", "brief_cmd", "risk_cmd", "events_cmd", "news_cmd", "news_ingest_cmd", "watch_cmd")  # fmt: skip
+COMMAND_MODULES = ("data_cmd", "db_cmd", "import_cmd", "brief_cmd", "risk_cmd", "events_cmd", "news_cmd", "news_ingest_cmd", "watch_cmd", "scenario_cmd")  # fmt: skip
 
 for _module in COMMAND_MODULES:
     import_module(f"critmin.cli.{_module}").register(app)

@@ -1,0 +1,66 @@
+"""``critmin scenario run SPEC``: run a restriction scenario and write its tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from critmin.cli.common import OutputFormat, check_output_dir, emit, ensure_store, err_console, progress_steps
+
+scenario_app = typer.Typer(help="Restriction scenarios: shortfalls by importer, stage, sector and price.")
+
+
+@scenario_app.command("run")
+def run(
+    spec: Path = typer.Argument(..., help="Scenario file (TOML), e.g. examples/scenarios/*.toml."),
+    draws: int = typer.Option(1000, "--draws", min=0, help="Monte Carlo draws (0: the median run only)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same results."),
+    out: Path = typer.Option(
+        Path("out/scenario"), "--out", "-o", help="Folder for the Parquet and CSV tables."
+    ),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="How to print the summary."),
+) -> None:
+    """Run SPEC, write every table to --out and print the shortfall by importer at the restricted stage."""
+    from critmin.scenario import Scenario
+
+    check_output_dir(out, "--out")
+    scenario = Scenario.from_toml(spec)
+    ensure_store()
+    with progress_steps("draws", max(draws, 1)) as step:
+        done = [0]
+
+        def advance(now: int, total: int) -> None:
+            for _ in range(now - done[0]):
+                step(f"{now}/{total}")
+            done[0] = now
+
+        result = scenario.run(draws=draws, seed=seed, progress=advance)
+    paths = result.write(out)
+    short = result.shortfall
+    first = short.groupby("commodity")["stage"].transform("first")
+    summary = (
+        short[short["stage"] == first]
+        .groupby(["commodity", "stage", "importer", "unit"], as_index=False)
+        .agg(
+            unserved=("unserved", "sum"),
+            low=("unserved_p05", "sum"),
+            high=("unserved_p95", "sum"),
+            demand=("demand", "sum"),
+        )
+    )
+    summary["share_pct"] = 100 * summary["unserved"] / summary["demand"]
+    summary = summary.sort_values("unserved", ascending=False).reset_index(drop=True)
+    summary["unit"] = summary["unit"].str.replace(" per month", "")
+    emit(
+        summary,
+        fmt,
+        title=f"{result.name}: unserved over {short['month'].nunique()} months",
+        table_columns=["commodity", "importer", "unserved", "low", "high", "share_pct", "unit"],
+    )
+    err_console.print(f"wrote {len(paths)} files to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``scenario`` command group to the main app."""
+    app.add_typer(scenario_app, name="scenario")
