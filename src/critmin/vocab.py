@@ -208,6 +208,17 @@ def _other_codes() -> dict[str, tuple[str, str]]:
     return {code: (iso3, "/".join(systems)) for code, (iso3, systems) in out.items()}
 
 
+@cache
+def iso_numeric_codes() -> dict[str, str]:
+    """ISO 3166 numeric code (3 digits, as Natural Earth and world-atlas key countries) for each ISO3 code."""
+    data = _converter().data
+    return {
+        str(iso3): f"{int(num):03d}"
+        for iso3, num in zip(data["ISO3"], data["ISOnumeric"], strict=True)
+        if isinstance(iso3, str) and str(num).strip().isdigit()
+    }
+
+
 def is_residual(name: str) -> bool:
     """True for residual rows such as USGS "Other countries", which have no ISO3 code."""
     return _country_extra().get(_key(name)) == ""
