@@ -12,7 +12,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(token="schem
 
 
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_api_conforms_to_its_openapi_document(case: schemathesis.Case, built_store: Store) -> None:
     """No server error, documented status codes, content types and bodies for generated requests.
 

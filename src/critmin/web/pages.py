@@ -83,7 +83,10 @@ def commodity_page(commodity: str, as_of: str | None = None) -> HTMLResponse:
         brief=brief,
         commodity=cid,
         commodities=_commodities(),
-        specs_json=json.dumps(specs, separators=(",", ":"), allow_nan=False, default=str),
+        # JSON in a <script type="application/json">: "<" escaped so no text of the data can close the element
+        specs_json=json.dumps(specs, separators=(",", ":"), allow_nan=False, default=str).replace(
+            "<", "\\u003c"
+        ),
         page="commodity",
     )
 

@@ -43,7 +43,9 @@
       const table = el("table", null, { class: "data" });
       const head = el("tr");
       for (const c of ["recorded", "action", "field", "new value", "by"]) head.append(el("th", c, { scope: "col" }));
-      table.append(el("thead")).append(head);
+      const thead = el("thead");
+      thead.append(head);
+      table.append(thead);
       const body = el("tbody");
       for (const h of hist) {
         const tr = el("tr");
@@ -74,6 +76,8 @@
       li.append(b, el("span", ` · ${r.country || r.iso3} · ${r.measure} · ${r.effective_from || r.announced || "undated"}`), el("p", r.summary, { class: "summary" }));
       list.append(li);
     }
+    const wanted = new URLSearchParams(location.search).get("event");
+    if (wanted) show(wanted);
     const values = rows.filter((r) => r.effective_from || r.announced).map((r) => ({
       id: r.event_id, issuer: r.iso3, measure: r.measure, summary: r.summary,
       start: day(r.effective_from || r.announced),
@@ -81,7 +85,7 @@
       in_force: r.in_force === true ? "yes" : r.in_force === false ? "no" : "unknown",
     }));
     await embed(document.getElementById("timeline"), {
-      $schema: "https://vega.github.io/schema/vega-lite/v5.json", width: 1100, height: { step: 12 },
+      width: 1100, height: { step: 12 },
       data: { values },
       mark: { type: "point", filled: true, size: 50 },
       encoding: {
@@ -91,8 +95,6 @@
         tooltip: [{ field: "id" }, { field: "measure" }, { field: "start", title: "from" }, { field: "end", title: "to" }, { field: "summary" }],
       },
     });
-    const wanted = new URLSearchParams(location.search).get("event");
-    if (wanted) show(wanted);
   }
 
   form.addEventListener("change", refresh);

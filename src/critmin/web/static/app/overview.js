@@ -53,7 +53,6 @@
     document.getElementById("map-what").textContent = `· ${sv.what}${sv.year ? ", " + sv.year : ""}${sv.unit ? " (" + sv.unit + ")" : ""}`;
     document.getElementById("map-note").textContent = values.length ? `${values.length} countries with data.` : "No country data for this stage.";
     return {
-      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
       width: 900, height: 440, projection: { type: "equalEarth" },
       layer: [
         { data: { url: "/static/geo/countries-110m.json", format: { type: "topojson", feature: "countries" } },
@@ -101,7 +100,11 @@
         el("td", `${r.top1 || "–"} ${r.top1_share !== null ? fmt(100 * r.top1_share, 0) + "%" : ""}`), el("td", r.source, { class: "src" }));
       body.append(tr);
     }
-    if (!rows.length) body.append(el("tr")).append(el("td", "No concentration figures for this commodity.", { colspan: "6" }));
+    if (!rows.length) {
+      const tr = el("tr");
+      tr.append(el("td", "No concentration figures for this commodity.", { colspan: "6" }));
+      body.append(tr);
+    }
   }
 
   function latest(d) {
