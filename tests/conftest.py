@@ -72,3 +72,9 @@ def fresh_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built_store: St
     shutil.copy(built_store.path, path)
     monkeypatch.setenv("CRITMIN_DB", str(path))
     return Store.open(path)
+
+
+@pytest.fixture()
+def store(fresh_store: Store) -> Store:
+    """A private copy of the built store (the name the registry and news tests use)."""
+    return fresh_store

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,6 @@ runner = CliRunner()
 ZW = {"title": "Zimbabwe bans lithium", "url": "https://news.example.org/zw1", "published": "2031-03-04",
       "text": "Zimbabwe's government on Tuesday banned exports of lithium concentrates with immediate effect, "
               "the mines ministry said in Harare."}  # fmt: skip
-
-
-@pytest.fixture()
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built_store: Store) -> Store:
-    path = tmp_path / "critmin.duckdb"
-    shutil.copy(built_store.path, path)
-    monkeypatch.setenv("CRITMIN_DB", str(path))
-    return Store.open(path)
 
 
 def _jsonl(tmp_path: Path) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import tracemalloc
 from pathlib import Path
@@ -169,14 +168,6 @@ def test_follow_links_reads_the_linked_pages(local_server) -> None:
     local_server.body("/feed", feed.encode(), "application/rss+xml")
     items = _items(local_server.url("/feed"), allow_loopback=True, follow_links=True)
     assert "terbium" in items[0].text and items[0].published == "2025-10-09"
-
-
-@pytest.fixture()
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built_store: Store) -> Store:
-    path = tmp_path / "critmin.duckdb"
-    shutil.copy(built_store.path, path)
-    monkeypatch.setenv("CRITMIN_DB", str(path))
-    return Store.open(path)
 
 
 def test_ingest_stores_each_article_once_and_logs_the_import(store: Store, tmp_path: Path) -> None:

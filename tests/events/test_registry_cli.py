@@ -5,23 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from critmin.cli.main import app
 from critmin.store import Store
 
 runner = CliRunner()
-
-
-@pytest.fixture()
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built_store: Store) -> Store:
-    import shutil
-
-    path = tmp_path / "critmin.duckdb"
-    shutil.copy(built_store.path, path)
-    monkeypatch.setenv("CRITMIN_DB", str(path))
-    return Store.open(path)
 
 
 def _json(args: list[str]) -> list[dict]:

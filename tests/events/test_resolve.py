@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -25,14 +24,6 @@ def _cand(**kw) -> Candidate:
 
 
 ART = Article("https://news.example.org/a1", "t", TEXT, "2025-04-05", "feed.xml")
-
-
-@pytest.fixture()
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built_store: Store) -> Store:
-    path = tmp_path / "critmin.duckdb"
-    shutil.copy(built_store.path, path)
-    monkeypatch.setenv("CRITMIN_DB", str(path))
-    return Store.open(path)
 
 
 @pytest.fixture()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,6 @@ ZW = {"title": "Zimbabwe bans lithium", "url": "https://news.example.org/zw1", "
               "the mines ministry said in Harare."}  # fmt: skip
 PRICE = {"title": "p", "url": "https://news.example.org/px", "published": "2031-03-04",
          "text": "Lithium prices rose 3% on Tuesday in thin trading."}  # fmt: skip
-
-
-@pytest.fixture()
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built_store: Store) -> Store:
-    path = tmp_path / "critmin.duckdb"
-    shutil.copy(built_store.path, path)
-    monkeypatch.setenv("CRITMIN_DB", str(path))
-    return Store.open(path)
 
 
 def _feed(tmp_path: Path, *records: dict) -> str:
