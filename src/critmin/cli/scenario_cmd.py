@@ -17,11 +17,13 @@ def run(
     draws: int = typer.Option(1000, "--draws", min=0, help="Monte Carlo draws (0: the median run only)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same results."),
     out: Path = typer.Option(
-        Path("out/scenario"), "--out", "-o", help="Folder for the Parquet and CSV tables."
+        Path("out/scenario"), "--out", "-o", help="Folder for the Parquet and CSV tables and report.html."
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="How to print the summary."),
 ) -> None:
-    """Run SPEC, write every table to --out and print the shortfall by importer at the restricted stage."""
+    """Run SPEC, write every table and the HTML report to --out and print the shortfall by importer at the
+    restricted stage."""
+    from critmin.report.scenario import build_report, write_report
     from critmin.scenario import Scenario
 
     check_output_dir(out, "--out")
@@ -37,6 +39,7 @@ def run(
 
         result = scenario.run(draws=draws, seed=seed, progress=advance)
     paths = result.write(out)
+    paths.append(write_report(build_report(result, scenario, paths), out / "report.html"))
     short = result.shortfall
     first = short.groupby("commodity")["stage"].transform("first")
     summary = (

@@ -1165,8 +1165,10 @@ def _script_safe(text: str) -> str:
     return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE).replace("<!--", "<\\!--")
 
 
-def render_html(brief: Brief) -> str:
-    """The complete self-contained HTML page of ``brief``."""
+def render_page(template_name: str, figures: list[Figure], **context: Any) -> str:
+    """A self-contained page from ``templates/<template_name>``: the charts' specs and the Vega JavaScript
+    inlined (``_embed.html.j2``), ``context`` passed to the template. Used by the brief and the scenario report.
+    """
     import jinja2
 
     env = jinja2.Environment(
@@ -1175,14 +1177,19 @@ def render_html(brief: Brief) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    template = env.get_template("brief.html.j2")
-    specs = {f.name: f.spec() for f in brief.figures}
+    template = env.get_template(template_name)
+    specs = {f.name: f.spec() for f in figures}
     return template.render(
-        brief=brief,
         specs_json=_script_safe(json.dumps(specs, separators=(",", ":"), allow_nan=False, default=str)),
         vega_js=_script_safe(javascript_bundle()),
         esc=html.escape,
+        **context,
     )
+
+
+def render_html(brief: Brief) -> str:
+    """The complete self-contained HTML page of ``brief``."""
+    return render_page("brief.html.j2", brief.figures, brief=brief)
 
 
 def write_brief(brief: Brief, out: Path, png_dir: Path | None = None) -> list[Path]:
