@@ -386,6 +386,39 @@ def prices(commodity: str | None = None) -> pd.DataFrame:
     return _select("prices", clauses, params, "commodity, form, year")
 
 
+#: the scenario-calibration tables (``critmin.scenario``; docs/scenario-model.md, "Parameters")
+CALIBRATION = {
+    "episodes": ("scenario_episodes", "episode, date, series, location"),
+    "elasticities": ("scenario_elasticities", "commodity, element, kind, horizon, source"),
+    "stocks": ("scenario_stocks", "holder, commodity, year, source"),
+    "capacity": ("scenario_capacity", "commodity, stage, country_or_plant, year, source"),
+    "benchmarks": ("scenario_benchmarks", "source_model, commodity, scenario, metric"),
+}
+
+
+def calibration(
+    what: Literal["episodes", "elasticities", "stocks", "capacity", "benchmarks"], episode: str | None = None
+) -> pd.DataFrame:
+    """Scenario-calibration rows as researched, each with its source: dated observations of past episodes
+    (``episode`` selects one, e.g. ``GAGE_2023``), elasticities (mostly no number), stocks, capacity, and
+    published model outputs and response speeds. Numbers a source gives only as a bound are in ``more_than``.
+    """
+    if what not in CALIBRATION:
+        raise ValueError(f"no calibration table {what!r}; choose from {', '.join(CALIBRATION)}")
+    table, order = CALIBRATION[what]
+    clauses: list[str] = []
+    params: list[Any] = []
+    if episode is not None:
+        if what != "episodes":
+            raise ValueError("episode selects rows of the episodes table only")
+        held = Store.open().query(f"select distinct episode from {table} order by episode")["episode"]
+        if episode not in set(held):
+            raise NoDataError(f"no episode {episode!r}; the store holds {', '.join(held)}")
+        clauses.append("episode = ?")
+        params.append(episode)
+    return _select(table, clauses, params, order)
+
+
 def eu_parameters(material: str | None = None) -> pd.DataFrame:
     """EU 2023 criticality-assessment parameters (SI, IR, EoL-RIR, supply basis) per material."""
     clauses, params = _material_filter(material)

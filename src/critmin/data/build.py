@@ -318,6 +318,43 @@ def build_sites(src: Path) -> pd.DataFrame:
     return df
 
 
+#: the scenario calibration files (``scenario_calibration/``): numeric columns, and the column whose values a
+#: source may give only as a lower bound (``>150``: kept as ``more_than`` = 150 with ``value`` empty)
+CALIBRATION_NUMBERS = {
+    "scenario_episodes": (("value",), "value"),
+    "scenario_elasticities": (("value", "low", "high"), None),
+    "scenario_stocks": (("quantity", "months_of_consumption"), None),
+    "scenario_capacity": (("production", "capacity"), None),
+    "scenario_benchmarks": (("value", "low", "high"), "value"),
+}
+
+
+NOT_FOUND = (
+    "searched for and not found: shared/data/scenario_calibration/README.md, section 2 (critmin research, 2026)"
+)
+
+
+def _calibration(name: str) -> Callable[[Path], pd.DataFrame]:
+    """Builder of one scenario-calibration resource: the file as researched, numbers typed, bounds split."""
+    numeric, bounded = CALIBRATION_NUMBERS[name]
+
+    def build(src: Path) -> pd.DataFrame:
+        df = _read_csv(src)
+        if bounded is not None:
+            text = df[bounded].fillna("")
+            bound = text.str.fullmatch(r">\s*[0-9.]+")
+            df["more_than"] = pd.to_numeric(text.where(bound).str.lstrip(">").str.strip())
+            df[bounded] = text.where(~bound & (text != ""))
+        for col in numeric:
+            df[col] = pd.to_numeric(df[col])
+        if "method" in df:  # a searched-for figure that was not found has the search as its provenance
+            searched = (df["method"] == "not found") & df["source"].isna()
+            df.loc[searched, "source"] = NOT_FOUND
+        return df
+
+    return build
+
+
 BUILDERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "usgs_mcs": build_usgs_mcs,
     "wmd_production": build_wmd_production,
@@ -336,6 +373,7 @@ BUILDERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "event_sources": build_event_sources,
     "event_history": build_event_history,
     "sites": build_sites,
+    **{name: _calibration(name) for name in CALIBRATION_NUMBERS},
 }
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from critmin import query, vocab
 from critmin.scenario.montecarlo import bands, draw
 from critmin.scenario.network import ROW, Network, build_network
-from critmin.scenario.prices import price_multiple
+from critmin.scenario.prices import market_multiples
 from critmin.scenario.solve import Outcome, Params, Shock, simulate
 from critmin.scenario.spec import Restriction, ScenarioSpecError, Spec, load_spec, month_index, parse_spec
 
@@ -278,7 +278,6 @@ def _tables(
     sectors = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     # prices inside the issuer and in the target market
     tmask = shock.targets
-    target_demand = base.demand[0][tmask].sum()
     prices = query.prices(net.data_commodity)
     form = spec.prices.form
     if form is not None:
@@ -288,15 +287,7 @@ def _tables(
     p0 = prices.sort_values("year").iloc[-1] if not prices.empty else None
 
     def multiples(out: Outcome, p: Params) -> tuple[np.ndarray, np.ndarray]:
-        u_out = (
-            out.unserved[:, :, 0, :][:, :, tmask].sum(axis=2) / target_demand
-            if target_demand > 0
-            else 0 * out.idle
-        )
-        u_in = -out.idle / out.issuer_market if out.issuer_market > 0 else 0 * out.idle
-        e_d, e_s = p.demand_elasticity[:, None], p.supply_elasticity[:, None]
-        cap = spec.prices.cap_multiple
-        return price_multiple(u_in, e_d, e_s, cap), price_multiple(u_out, e_d, e_s, cap)
+        return market_multiples(out, p, tmask, spec.prices.cap_multiple)
 
     base_params = Scenario(spec)._params(r, net, 1, None)
     inside, outside = multiples(base, base_params)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from critmin.scenario.solve import Outcome, Params
+
 
 def price_multiple(
     shortfall: np.ndarray, demand_elasticity: np.ndarray, supply_elasticity: np.ndarray, cap: float
@@ -26,3 +28,22 @@ def price_multiple(
     with np.errstate(divide="ignore", over="ignore"):
         ratio = np.power(np.maximum(1.0 - u, 0.0), -1.0 / slope)
     return np.minimum(ratio, cap)
+
+
+def market_multiples(
+    out: Outcome, p: Params, targets: np.ndarray, cap: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Price multiples ``(draws, months)`` inside the issuer and in the target market.
+
+    Outside, ``u`` is the targets' unserved share of their demand at the restricted stage; inside, the
+    issuer's idle volume (blocked exports nobody else took) is a surplus ``−idle / issuer market``.
+    """
+    target_demand = out.demand[0][targets].sum()
+    u_out = (
+        out.unserved[:, :, 0, :][:, :, targets].sum(axis=2) / target_demand
+        if target_demand > 0
+        else 0 * out.idle
+    )
+    u_in = -out.idle / out.issuer_market if out.issuer_market > 0 else 0 * out.idle
+    e_d, e_s = p.demand_elasticity[:, None], p.supply_elasticity[:, None]
+    return price_multiple(u_in, e_d, e_s, cap), price_multiple(u_out, e_d, e_s, cap)

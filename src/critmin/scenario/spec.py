@@ -205,7 +205,11 @@ class Prices(_Strict):
 
     @model_validator(mode="after")
     def _some_response(self) -> Prices:
-        if bounds(self.supply_elasticity)[0] - bounds(self.demand_elasticity)[1] <= 0:
+        # a distribution may touch 0 at both ends (the definitional bounds of "inelastic"): a zero sum then
+        # has probability zero; two fixed zeros leave no price response at all
+        if median(self.supply_elasticity) - median(self.demand_elasticity) <= 0 or (
+            bounds(self.supply_elasticity)[0] - bounds(self.demand_elasticity)[1] < 0
+        ):
             raise ValueError("supply_elasticity - demand_elasticity must be positive in every draw")
         return self
 
