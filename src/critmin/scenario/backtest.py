@@ -279,10 +279,9 @@ def _why(observed: float, predicted: float | None, output: str, u: float | None,
         return f"within a factor of {FACTOR:g}"
     words = f"misses: predicted/observed {ratio:.2g}"
     if output == "recovery":
-        return (
-            words
-            + "; recovery in the model is the ramp (4 %/yr of the market) plus substitution closing the gap"
-        )
+        if predicted == 0:
+            return words + "; the targets are never short in the model, so there is nothing to recover from"
+        return words + "; recovery in the model is the ramp plus substitution closing the gap"
     if output == "inside":
         if observed > 1 >= predicted:
             return (
