@@ -72,6 +72,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        http="httptools",
+        loop="auto",  # uvloop where installed (not on Windows), else asyncio
         log_level="warning",
         access_log=False,
     )

@@ -12,6 +12,7 @@ import hmac
 import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +54,19 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}
 
 
-def store_state() -> str:
-    """A token that changes whenever the store file changes (path, size, modification time)."""
-    from critmin.store import Store
+@lru_cache(maxsize=8)
+def _store_path(env: str | None) -> Path:
+    """The store's path for a value of ``$CRITMIN_DB`` (resolved once: platformdirs costs per request)."""
+    from critmin.store import default_path
 
-    path = Store.open().path
+    return default_path()
+
+
+def store_state() -> str:
+    """A token that changes whenever the store file changes (path, size, modification time): one ``stat``."""
+    path = _store_path(os.environ.get("CRITMIN_DB"))
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return f"{path}:missing"
     return f"{path}:{st.st_size}:{st.st_mtime_ns}"
