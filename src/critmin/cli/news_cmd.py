@@ -1,6 +1,7 @@
 """``critmin news``: news monitoring — extract candidate measures from articles and evaluate the extraction.
 
 critmin news extract articles.jsonl --format json   # one JSON line per article: {"url", "events": [...]}
+critmin news extract shards/*.jsonl s3://b/a.parquet --local-cluster 4 --out DIR   # Parquet partitions
 critmin news eval labelled.jsonl                    # precision, recall, F1 per field and for whole events
 
 Neither command touches the store or the registry. A line that cannot be read is skipped with its reason on
@@ -15,7 +16,15 @@ from pathlib import Path
 
 import typer
 
-from critmin.cli.common import OutputFormat, emit, err_console, fail
+from critmin.cli.common import OutputFormat, check_output_dir, emit, err_console, fail
+from critmin.cli.compute_options import (
+    LOCAL_CLUSTER,
+    PROCESSES,
+    SCHEDULER,
+    Target,
+    compute_progress,
+    target_from_options,
+)
 
 news_app = typer.Typer(help="News monitoring: candidate measures from articles, and their evaluation.")
 
@@ -37,17 +46,47 @@ def _report_skips(path: Path, skipped: list[tuple[int, str]]) -> None:
 
 @news_app.command("extract")
 def extract_cmd(
-    file: Path = typer.Argument(..., help="JSON-lines file of articles (text, url, published)"),
-    fmt: ExtractFormat = typer.Option(
-        ExtractFormat.json, "--format", help="json (one line per article) or table"
+    files: list[str] = typer.Argument(
+        ...,
+        metavar="ARCHIVE...",
+        help="JSON-lines files of articles (text, url, published); with --out also Parquet shards and fsspec "
+        "URLs",
     ),
+    fmt: ExtractFormat = typer.Option(
+        ExtractFormat.json, "--format", help="json (one line per article) or table; not with --out"
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Folder for Parquet partitions of candidate events (an archive run)."
+    ),
+    scheduler: str | None = SCHEDULER,
+    local_cluster: int | None = LOCAL_CLUSTER,
+    processes: int | None = PROCESSES,
 ) -> None:
-    """Candidate measures in each article: issuer, measure, commodities, target, date, status change."""
+    """Candidate measures in each article: issuer, measure, commodities, target, date, status change.
+
+    With --out, the archive is read in partitions (here, in --processes N, or on Dask) and written as
+    DIR/part-NNNNN.parquet, one row per candidate event; a rerun skips the partitions already complete.
+    """
+    if out is not None:
+        if fmt is not ExtractFormat.json:
+            raise fail("--format applies to the printed output; with --out the partitions are Parquet")
+        _extract_archive(files, out, target_from_options(scheduler, local_cluster, processes))
+        return
+    if scheduler or local_cluster or processes:
+        raise fail("--scheduler, --local-cluster and --processes need --out DIR")
+    for name in files:
+        _extract_file(Path(name), fmt)
+
+
+def _extract_file(file: Path, fmt: ExtractFormat) -> None:
+    """Print the candidates of one JSON-lines file (JSON lines or a table)."""
     import pandas as pd
 
     from critmin.events.extract import extract
     from critmin.events.newsfile import Skipped, read_articles
 
+    if file.suffix.lower() in (".parquet", ".pq"):
+        raise fail(f"{file}: Parquet archives are read with --out DIR")
     skipped: list[tuple[int, str]] = []
     rows: list[dict[str, object]] = []
     for item in read_articles(file):
@@ -68,6 +107,52 @@ def extract_cmd(
             title=f"candidate measures in {file.name}",
         )
     _report_skips(file, skipped)
+
+
+#: skipped lines of an archive run named one by one on stderr; the rest are counted
+SHOWN_SKIPS = 10
+
+
+def _extract_archive(shards: list[str], out: Path, target: Target) -> None:
+    """Extract an archive in partitions into ``out`` (see :mod:`critmin.events.archive`)."""
+    from critmin.compute import PartitionDir, PartitionError, run_units
+    from critmin.events import archive
+
+    check_output_dir(out, "--out")
+    parts = archive.plan(shards)
+    pdir = PartitionDir(out, archive.fingerprint(parts), len(parts))
+    try:
+        pdir.prepare({"command": "critmin news extract", "shards": shards, "partitions": len(parts)})
+    except PartitionError as exc:
+        raise fail(str(exc)) from None
+    todo = pdir.missing()
+    articles = events = 0
+    skipped: list[tuple[str, int, str]] = []
+    with compute_progress("partitions", len(todo), target) as advance:
+        for i, result in run_units(
+            archive.extract_part,
+            [parts[j] for j in todo],
+            None,
+            target,
+            name="news-extract",
+            progress=advance,
+        ):
+            pdir.write(todo[i], result.table)
+            articles += result.articles
+            events += result.table.num_rows
+            skipped.extend(result.skipped)
+    again = f"; {len(parts) - len(todo)} already complete" if len(todo) < len(parts) else ""
+    err_console.print(
+        f"wrote {len(todo)} of {len(parts)} partitions to {out} ({events:,} candidate events in {articles:,}"
+        f" articles, on {target.describe()}){again}",
+        markup=False,
+        highlight=False,
+    )
+    for shard, offset, reason in sorted(skipped)[:SHOWN_SKIPS]:
+        err_console.print(f"skipped {shard} at {offset}: {reason}", markup=False, highlight=False)
+    if skipped:
+        more = f" ({len(skipped) - SHOWN_SKIPS} not shown)" if len(skipped) > SHOWN_SKIPS else ""
+        raise fail(f"{len(skipped)} article(s) skipped{more}")
 
 
 @news_app.command("eval")

@@ -62,10 +62,11 @@ def read_articles(path: Path) -> Iterator[Article | Skipped]:
                 continue
             if not raw.strip():
                 continue
-            yield _article(number, raw)
+            yield article_from_line(number, raw)
 
 
-def _article(number: int, raw: bytes) -> Article | Skipped:
+def article_from_line(number: int, raw: bytes) -> Article | Skipped:
+    """The article of one raw JSON line (line ``number``; the first may start with a BOM), or why it was skipped."""
     try:
         text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
     except UnicodeDecodeError as exc:
@@ -76,6 +77,11 @@ def _article(number: int, raw: bytes) -> Article | Skipped:
         return Skipped(number, f"malformed JSON ({exc.msg} at column {exc.colno})")
     if not isinstance(record, dict):
         return Skipped(number, "not a JSON object")
+    return article_from_record(number, record)
+
+
+def article_from_record(number: int, record: dict[str, Any]) -> Article | Skipped:
+    """The :class:`Article` of one decoded record (a JSON line or a Parquet row), or why it was skipped."""
     body, url, published = record.get("text"), record.get("url"), record.get("published")
     if not isinstance(body, str):
         return Skipped(number, "field 'text' missing or not a string")
