@@ -14,7 +14,7 @@ import pytest
 from critmin.report import brief as brief_mod
 from critmin.report.brief import Brief, build_brief, select_stage_shares, write_brief
 
-SECTION_IDS = ["reserves", "production", "stages", "trade", "controls", "risk", "sources"]
+SECTION_IDS = ["reserves", "production", "stages", "trade", "controls", "risk", "whatif", "sources"]
 
 
 def _section(b: Brief, sid: str) -> brief_mod.Section:
@@ -225,6 +225,17 @@ def test_rare_earth_brief_from_the_store_mcs2025() -> None:
         fig.spec(validate=True)  # valid Vega-Lite
     trade = _section(b, "trade")
     assert any("Largest exporter in 2024" in p for p in trade.intro)
+    whatif = _section(b, "whatif")  # the default scenario (data/vocab/scenario_defaults.toml), run once
+    assert [f.name for f in whatif.figures] == ["whatif-shortfall"]
+    assert any(
+        "would be short of" in p and "heavy-rare-earths-licensing-2025.toml" in p for p in whatif.intro
+    )
+
+
+@pytest.mark.usefixtures("built_store")
+def test_commodity_without_default_scenario_says_so() -> None:
+    sec = brief_mod._whatif_section("tungsten", "Tungsten", run=True)
+    assert sec.empty and "No default scenario for tungsten" in sec.empty and not sec.figures
 
 
 @pytest.mark.usefixtures("built_store")

@@ -64,6 +64,15 @@ def test_parameters_carry_the_comments_of_the_spec(run) -> None:
     assert rows["prices: cap_multiple"][2].startswith("not set in the spec")
 
 
+EXAMPLES = sorted(EXAMPLE.parent.glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_runs(path: Path, built_store: object) -> None:
+    result = Scenario.from_toml(path).run(draws=0)
+    assert not result.flows.empty and not result.notes.empty
+
+
 def test_report_file_is_self_contained(report: ScenarioReport, tmp_path: Path) -> None:
     out = write_report(report, tmp_path / "report.html")
     html = out.read_text(encoding="utf-8")

@@ -6,14 +6,29 @@ from pathlib import Path
 
 import typer
 
-from critmin.cli.common import OutputFormat, check_output_dir, emit, ensure_store, err_console, progress_steps
+from critmin.cli.common import (
+    OutputFormat,
+    check_output_dir,
+    emit,
+    ensure_store,
+    err_console,
+    fail,
+    progress_steps,
+)
 
 scenario_app = typer.Typer(help="Restriction scenarios: shortfalls by importer, stage, sector and price.")
 
 
 @scenario_app.command("run")
 def run(
-    spec: Path = typer.Argument(..., help="Scenario file (TOML), e.g. examples/scenarios/*.toml."),
+    spec: Path | None = typer.Argument(
+        None, help="Scenario file (TOML), e.g. examples/scenarios/*.toml; or give --from-event."
+    ),
+    from_event: str | None = typer.Option(
+        None,
+        "--from-event",
+        help="Build the scenario from a registry measure (critmin events show ID) instead of a file.",
+    ),
     draws: int = typer.Option(1000, "--draws", min=0, help="Monte Carlo draws (0: the median run only)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same results."),
     out: Path = typer.Option(
@@ -27,8 +42,19 @@ def run(
     from critmin.scenario import Scenario
 
     check_output_dir(out, "--out")
-    scenario = Scenario.from_toml(spec)
-    ensure_store()
+    if (spec is None) == (from_event is None):
+        raise fail("give either a scenario file SPEC or --from-event ID, not both or neither")
+    if spec is not None:
+        scenario = Scenario.from_toml(spec)
+        ensure_store()
+    else:
+        from critmin.vocab import UnknownNameError
+
+        ensure_store()
+        try:
+            scenario = Scenario.from_event(str(from_event))
+        except UnknownNameError as exc:
+            raise fail(str(exc).replace("unknown event", "unknown event id", 1)) from None
     with progress_steps("draws", max(draws, 1)) as step:
         done = [0]
 

@@ -960,6 +960,62 @@ def _risk_section(result: Any) -> Section:
     return sec
 
 
+def _whatif_section(cid: str, name: str, run: bool) -> Section:
+    """The commodity's default scenario (``data/vocab/scenario_defaults.toml``), run once at median parameters:
+    shortfall by importer and one sentence. ``run`` is False with a stand-in data API (scenarios read the store).
+    """
+    from critmin.scenario import Scenario
+    from critmin.scenario.events import default_spec_path
+
+    sec = Section("whatif", "What if")
+    path = default_spec_path(cid)
+    if path is None:
+        sec.empty = (
+            f"No default scenario for {name.lower()}: write a spec and run `critmin scenario run SPEC`."
+        )
+        return sec
+    if not run:
+        sec.empty = "The default scenario is run only against the data store."
+        return sec
+    from critmin.report.scenario import shortfall_totals_chart
+
+    scenario = Scenario.from_toml(path)
+    result = scenario.run(draws=0)
+    first = result.flows["commodity"].iloc[0]
+    short = result.shortfall[result.shortfall["commodity"] == first]
+    stage = str(result.flows["stage"].iloc[0])
+    rows = short[short["stage"] == stage]
+    agg = rows.groupby("importer")[["unserved", "demand"]].sum().sort_values("unserved", ascending=False)
+    spec = scenario.spec
+    sec.intro.append(f"{spec.scenario.name}. {spec.scenario.description}".strip())
+    if len(agg) and agg["unserved"].iloc[0] > 0:
+        top = agg.index[0]
+        unit = str(rows["unit"].iloc[0]).removesuffix(" per month")
+        share = 100 * agg["unserved"].iloc[0] / agg["demand"].iloc[0]
+        sec.intro.append(
+            f"At median parameters {_country(top) if top != 'ROW' else 'the rest of the world'} would be short of"
+            f" {charts.format_quantity(float(agg['unserved'].iloc[0]), unit)} ({share:.0f}% of its demand at the"
+            f" {stage} stage) over {spec.scenario.months} months. `critmin scenario run {path.name}` gives the"
+            " Monte Carlo bands, prices and flows in a report of their own."
+        )
+        label = "; ".join(
+            str(m)
+            for m, i in zip(result.notes["method"], result.notes["item"], strict=True)
+            if i == "world volume"
+        )
+        sec.figures.append(
+            Figure(
+                "whatif-shortfall",
+                shortfall_totals_chart(short, commodity_name=name, source_label=label),
+                f"Default scenario {path.name}, deterministic run at median parameters (no bands).",
+                list(dict.fromkeys(str(s) for s in result.notes["source"] if str(s).strip())),
+            )
+        )
+    else:
+        sec.empty = f"No importer runs short at median parameters in the default scenario ({path.name})."
+    return sec
+
+
 def _get(obj: Any, key: str) -> Any:
     if isinstance(obj, dict):
         return obj.get(key)
@@ -1056,6 +1112,7 @@ def build_brief(
         as_of_date = dt.date.fromisoformat(as_of)
     else:
         as_of_date = as_of
+    api_is_query = api is None
     if with_risk is None:
         with_risk = api is None
     if api is None:
@@ -1082,6 +1139,7 @@ def build_brief(
             _events_section(api, com.id, name, as_of_date, facts),
         ]
         sections.append(_risk_section(risk_future.result() if risk_future else None))
+        sections.append(_whatif_section(com.id, name, run=api_is_query))
     sections.append(_sources_section(api, sections))
     used_edition = edition if edition is not None else sections[1].meta.get("edition")
     notice = ""

@@ -469,8 +469,9 @@ def _param_text(param: Param) -> str:
     return f"triangular {param.low:g} / {param.mode:g} / {param.high:g}"
 
 
-def _comment_for(lines: list[str], line: int | None) -> str:
-    """The comment a key carries in the spec: trailing, else the nearest comment block above it in its table."""
+def _comment_for(lines: list[str], line: int | None, key: str) -> str:
+    """The comment a key carries in the spec: trailing, else the comment block right above it, else the nearest
+    comment block above it in its table that names the key (one comment may cover several keys)."""
     if line is None:
         return ""
     own = lines[line - 1]
@@ -479,13 +480,21 @@ def _comment_for(lines: list[str], line: int | None) -> str:
         if tail:
             return tail
     block: list[str] = []
+    adjacent = True
     for text in reversed(lines[: line - 1]):
         stripped = text.strip()
         if stripped.startswith("#"):
             block.insert(0, stripped.lstrip("#").strip())
-        elif block or stripped.startswith("["):
+            continue
+        if block:
+            joined = " ".join(block)
+            if adjacent or re.search(rf"\b{re.escape(key.replace('_', ' '))}|\b{re.escape(key)}\b", joined):
+                return joined
+            block = []
+        if stripped.startswith("["):
             break
-    return " ".join(block)
+        adjacent = False
+    return ""
 
 
 def parameters_table(scenario: Scenario) -> Table:
@@ -525,7 +534,7 @@ def parameters_table(scenario: Scenario) -> Table:
         elif line is None:
             comment = "not set in the spec: critmin's default (docs/scenario-model.md)"
         else:
-            comment = _comment_for(lines, line) or "no source given in the spec: an assumption"
+            comment = _comment_for(lines, line, str(loc[-1])) or "no source given in the spec: an assumption"
         rows.append([label, value, comment])
     return Table(
         ["Parameter", "Value or distribution", "Source or assumption (from the spec file)"],

@@ -81,14 +81,28 @@ def _months(spec: Spec) -> list[str]:
 class Scenario:
     """A checked scenario spec, ready to run."""
 
-    def __init__(self, spec: Spec, path: Path | None = None) -> None:
+    def __init__(
+        self, spec: Spec, path: Path | None = None, notes: list[dict[str, str]] | None = None
+    ) -> None:
         self.spec = spec
         self.path = path
+        #: where parts of the spec came from (e.g. a registry measure), added to the notes table of a run
+        self.notes = list(notes or [])
         self._prepared: dict[int, _Prepared] = {}  # networks built once per restriction
 
     @classmethod
     def from_toml(cls, path: Path | str) -> Scenario:
         return cls(load_spec(path), Path(path))
+
+    @classmethod
+    def from_event(cls, event_id: str, months: int = 12, stage: str | None = None) -> Scenario:
+        """A scenario of the registry measure ``event_id`` (:func:`critmin.scenario.events.spec_from_event`):
+        issuer, commodities, targets and dates from the registry, severity from the kind of measure; the
+        assumptions this takes are in the notes table of every run."""
+        from critmin.scenario.events import spec_from_event
+
+        spec, notes = spec_from_event(event_id, months=months, stage=stage)
+        return cls(spec, None, notes)
 
     def _prepare(self, r: Restriction) -> _Prepared:
         where = f"{self.path or 'spec'}: restriction {r.commodity}"
@@ -164,6 +178,8 @@ class Scenario:
                 mc = _chunked(prep, params, len(months), draws, progress)
             for name, frame in _tables(self.spec, prep, months, base, mc, params).items():
                 parts[name].append(frame)
+        if self.notes:
+            parts["notes"].insert(0, pd.DataFrame(self.notes, columns=list(parts["notes"][0].columns)))
         frames = {t: pd.concat(v, ignore_index=True) for t, v in parts.items()}
         return ScenarioResult(self.spec.scenario.name, draws, seed, **frames)
 
