@@ -6,7 +6,8 @@ JSON data drawn by Vega, never as HTML.
 
 from __future__ import annotations
 
-from functools import cache
+from datetime import date
+from functools import cache, lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -70,24 +71,35 @@ def overview(request: Request, commodity: str = "rare-earths") -> HTMLResponse:
 @router.get("/commodity/{commodity}", response_class=HTMLResponse)
 def commodity_page(commodity: str, as_of: str | None = None) -> HTMLResponse:
     """The brief's content for one commodity, its charts interactive and each table downloadable as CSV."""
-    import json
-
     from critmin import query, vocab
-    from critmin.report.brief import build_brief
+    from critmin.web.app import store_state
 
     cid = vocab.resolve_commodity(commodity)
-    brief = build_brief(cid, as_of=query.parse_date(as_of))
+    return HTMLResponse(_commodity_html(cid, query.parse_date(as_of), store_state()))
+
+
+@lru_cache(maxsize=16)
+def _commodity_html(cid: str, as_of: date, state: str) -> str:
+    """The commodity page, built once per commodity, as-of date and store ``state`` (a brief takes seconds)."""
+    import json
+
+    from critmin.report.brief import build_brief
+
+    brief = build_brief(cid, as_of=as_of)
     specs = {f.name: f.spec() for f in brief.figures}
-    return render(
-        "commodity.html",
-        brief=brief,
-        commodity=cid,
-        commodities=_commodities(),
-        # JSON in a <script type="application/json">: "<" escaped so no text of the data can close the element
-        specs_json=json.dumps(specs, separators=(",", ":"), allow_nan=False, default=str).replace(
-            "<", "\\u003c"
-        ),
-        page="commodity",
+    return str(
+        _templates()
+        .get_template("commodity.html")
+        .render(
+            brief=brief,
+            commodity=cid,
+            commodities=_commodities(),
+            # JSON in a <script type="application/json">: "<" escaped so no text of the data can close it
+            specs_json=json.dumps(specs, separators=(",", ":"), allow_nan=False, default=str).replace(
+                "<", "\\u003c"
+            ),
+            page="commodity",
+        )
     )
 
 

@@ -3,6 +3,7 @@
 (function () {
   const { getJSON, el, embed } = window.critmin;
   const form = document.getElementById("filters");
+  const PAGE = 100; // measures listed at a time (the timeline shows them all)
 
   // A partial registry date (2025, 2025-10, 2025-10-09) as its first day.
   function day(text) {
@@ -64,18 +65,29 @@
     let rows = [];
     try {
       rows = await getJSON(`/api/events?${query()}`);
+      const when = (r) => r.effective_from || r.announced || "";
+      rows.sort((a, b) => when(b).localeCompare(when(a))); // newest first, undated last
       document.getElementById("count").textContent = `${rows.length} measures.`;
     } catch (e) {
       document.getElementById("count").textContent = e.message;
     }
     list.replaceChildren();
-    for (const r of rows) {
-      const li = el("li");
-      const b = el("button", r.event_id, { type: "button", class: "linkish" });
-      b.addEventListener("click", () => show(r.event_id));
-      li.append(b, el("span", ` · ${r.country || r.iso3} · ${r.measure} · ${r.effective_from || r.announced || "undated"}`), el("p", r.summary, { class: "summary" }));
-      list.append(li);
-    }
+    let shown = 0;
+    const more = document.getElementById("more");
+    const page = () => {
+      for (const r of rows.slice(shown, shown + PAGE)) {
+        const li = el("li");
+        const b = el("button", r.event_id, { type: "button", class: "linkish" });
+        b.addEventListener("click", () => show(r.event_id));
+        li.append(b, el("span", ` · ${r.country || r.iso3} · ${r.measure} · ${r.effective_from || r.announced || "undated"}`), el("p", r.summary, { class: "summary" }));
+        list.append(li);
+      }
+      shown = Math.min(rows.length, shown + PAGE);
+      more.hidden = shown >= rows.length;
+      more.textContent = `Show ${Math.min(PAGE, rows.length - shown)} more (${rows.length - shown} not shown)`;
+    };
+    more.onclick = page;
+    page();
     const wanted = new URLSearchParams(location.search).get("event");
     if (wanted) show(wanted);
     const values = rows.filter((r) => r.effective_from || r.announced).map((r) => ({
