@@ -100,7 +100,7 @@ app = typer.Typer(
     cls=SafeGroup,
 )
 
-COMMAND_MODULES = ("data_cmd", "db_cmd", "import_cmd", "brief_cmd", "risk_cmd", "events_cmd", "news_cmd", "news_ingest_cmd", "watch_cmd", "serve_cmd", "scenario_cmd", "backtest_cmd")  # fmt: skip
+COMMAND_MODULES = ("data_cmd", "db_cmd", "import_cmd", "brief_cmd", "risk_cmd", "events_cmd", "news_cmd", "news_ingest_cmd", "watch_cmd", "serve_cmd", "scenario_cmd", "sweep_cmd", "backtest_cmd")  # fmt: skip
 
 for _module in COMMAND_MODULES:
     import_module(f"critmin.cli.{_module}").register(app)
