@@ -35,6 +35,9 @@ ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SCRIPT = "<script>alert(1)</script>"
 EVENT = "CHN-20250404-7-REE-LICENCE"
+TOKEN = "e2e-token-0123456789abcdef"
+#: two made-up news articles from which ``critmin news ingest`` proposes two new measures
+ARTICLES = Path(__file__).parents[1] / "web" / "articles.jsonl"
 
 
 def _free_port() -> int:
@@ -50,10 +53,12 @@ def server(built_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iter
     store = work / "critmin.duckdb"
     shutil.copy(built_store.path, store)
     token_file = work / "token"
-    token_file.write_text("e2e-token-0123456789abcdef\n")
+    token_file.write_text(TOKEN + "\n")
     port = _free_port()
     env = {**os.environ, "CRITMIN_DB": str(store)}
-    cmd = [sys.executable, "-c", "from critmin.cli.main import app; app()", "serve", "--port", str(port)]
+    cli = [sys.executable, "-c", "from critmin.cli.main import app; app()"]
+    subprocess.run([*cli, "news", "ingest", str(ARTICLES)], env=env, check=True, capture_output=True)
+    cmd = [*cli, "serve", "--port", str(port)]
     proc = subprocess.Popen([*cmd, "--token-file", str(token_file)], env=env, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -66,7 +71,7 @@ def server(built_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iter
         got = httpx.patch(
             f"{base}/api/events/{EVENT}",
             json={"changes": {"summary": SCRIPT}, "by": "user:e2e", "source_url": "https://example.org/e2e"},
-            headers={"Authorization": "Bearer e2e-token-0123456789abcdef"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
         )
         assert got.status_code == 200, got.text
         yield base
@@ -159,4 +164,30 @@ def test_a_script_summary_shows_as_text(server: str, browser: Any) -> None:
     page.wait_for_selector("#detail-summary", timeout=20000)
     assert page.inner_text("#detail-summary") == SCRIPT
     assert not errors, errors
+    page.close()
+
+
+def test_news_proposals_are_accepted_and_rejected_with_the_token(server: str, browser: Any) -> None:
+    page, errors, _ = _open(browser, f"{server}/events")
+    items = page.locator("#proposals li[data-proposal]")
+    _until(lambda: items.count() == 2)
+    first = items.nth(0).get_attribute("data-proposal")
+    page.get_by_role("button", name=f"Accept proposal {first}").click()
+    _until(lambda: "name" in page.inner_text("#proposals-status"))
+    page.get_by_label("Your name").fill("e2e")
+    page.get_by_role("button", name=f"Accept proposal {first}").click()
+    _until(lambda: "token" in page.inner_text("#proposals-status"))
+    page.get_by_label("Bearer token").fill("wrong-token-0123456789")
+    page.get_by_role("button", name=f"Accept proposal {first}").click()
+    _until(lambda: "valid bearer token" in page.inner_text("#proposals-status"))
+    page.get_by_label("Bearer token").fill(TOKEN)
+    page.get_by_role("button", name=f"Accept proposal {first}").click()
+    _until(lambda: page.inner_text("#proposals-status").startswith(f"Accepted {first} as MYS-"))
+    _until(lambda: items.count() == 1)
+    second = items.nth(0).get_attribute("data-proposal")
+    page.get_by_role("button", name=f"Reject proposal {second}").focus()  # by keyboard
+    page.keyboard.press("Enter")
+    _until(lambda: page.inner_text("#proposals-status") == f"Rejected {second}.")
+    _until(lambda: items.count() == 0)
+    assert [e for e in errors if "401" not in e] == [], errors  # the refused try logs its 401
     page.close()

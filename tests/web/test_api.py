@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -134,9 +136,10 @@ def test_docs_and_openapi_are_served_without_a_cdn(client: TestClient) -> None:
 
 
 def _writes(client: TestClient) -> list[tuple[str, str]]:
+    """Every operation of the OpenAPI document that is not a read, its path parameters filled in."""
     spec = client.get("/openapi.json").json()
     return [
-        (method.upper(), path.replace("{event_id}", "CHN-20250404-7-REE-LICENCE"))
+        (method.upper(), re.sub(r"\{[^}]+\}", "CHN-20250404-7-REE-LICENCE", path))
         for path, ops in spec["paths"].items()
         for method in ops
         if method.lower() not in ("get", "head", "options")
@@ -145,7 +148,11 @@ def _writes(client: TestClient) -> list[tuple[str, str]]:
 
 def test_every_write_endpoint_refuses_a_request_without_the_token(client: TestClient, token: str) -> None:
     writes = _writes(client)
-    assert ("POST", "/api/events") in writes
+    assert {
+        ("POST", "/api/events"),
+        ("POST", "/api/news/proposals/CHN-20250404-7-REE-LICENCE/accept"),
+        ("POST", "/api/news/proposals/CHN-20250404-7-REE-LICENCE/reject"),
+    } <= set(writes)
     for method, path in writes:
         for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789"}, {"Authorization": token}):
             got = client.request(method, path, json={}, headers=headers)
@@ -199,3 +206,58 @@ def test_a_script_summary_is_data_not_markup(client: TestClient, fresh_store: St
     page = client.get("/commodity/rare-earths", params={"as_of": "2025-12-01"}).text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+#: two made-up news articles (JSON lines) from which the extractor proposes two new measures
+ARTICLES = Path(__file__).with_name("articles.jsonl")
+
+
+@pytest.fixture()
+def proposals(fresh_store: Store) -> list[str]:
+    """Two pending proposals read from news articles (extraction and resolution as ``critmin news ingest``)."""
+    from critmin.events import resolve
+    from critmin.events.ingest import ingest
+
+    frame = resolve.process(ingest([str(ARTICLES)], store=fresh_store).article_ids, store=fresh_store)
+    assert list(frame["status"]) == ["pending", "pending"]
+    return list(frame["proposal_id"])
+
+
+def test_news_proposals_are_listed_and_decided_with_the_token(
+    client: TestClient, proposals: list[str], token: str
+) -> None:
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/news/proposals").json()
+    assert [p["proposal_id"] for p in listed] == proposals
+    assert listed[0]["evidence"].startswith("Malaysia") and listed[0]["record"]["iso3"] == "MYS"
+    assert listed[0]["candidate"]["measure"] == "export_ban"
+    assert client.get("/api/news/proposals?format=csv").text.count("news.example.org") >= 2
+    accept, reject = proposals
+    got = client.post(
+        f"/api/news/proposals/{accept}/accept",
+        json={"by": "ana", "changes": {"summary": "checked"}},
+        headers=auth,
+    )
+    assert got.status_code == 200, got.text
+    event_id = got.json()["event_id"]
+    measure = client.get(f"/api/events/{event_id}").json()
+    assert measure["iso3"] == "MYS" and measure["summary"] == "checked"
+    again = client.post(f"/api/news/proposals/{accept}/reject", json={"by": "ana"}, headers=auth)
+    assert again.status_code == 422 and "already accepted" in again.json()["message"]
+    got = client.post(f"/api/news/proposals/{reject}/reject", json={"by": "user:bo"}, headers=auth)
+    assert got.status_code == 200 and got.json()["status"] == "rejected"
+    assert client.get("/api/news/proposals").json() == []
+    decided = {p["proposal_id"]: p for p in client.get("/api/news/proposals?status=all").json()}
+    assert decided[accept]["decided_by"] == "user:ana" and decided[accept]["result_event_id"] == event_id
+    assert decided[reject]["status"] == "rejected" and decided[reject]["decided_by"] == "user:bo"
+
+
+def test_a_decision_names_a_missing_field_and_an_unknown_proposal(
+    client: TestClient, proposals: list[str], token: str
+) -> None:
+    auth = {"Authorization": f"Bearer {token}"}
+    got = client.post(f"/api/news/proposals/{proposals[0]}/accept", json={}, headers=auth)
+    assert got.status_code == 422 and got.json()["field"] == "by"
+    got = client.post(f"/api/news/proposals/{proposals[0]}X/reject", json={"by": "ana"}, headers=auth)
+    assert got.status_code == 404 and got.json()["code"] == "unknown_name"
+    assert proposals[0] in got.json()["suggestions"]

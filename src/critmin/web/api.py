@@ -379,3 +379,73 @@ def edit_event(event_id: str, body: EventEdit) -> dict[str, list[str]]:
     from critmin.events import registry
 
     return {"event_ids": registry.edit(event_id, body.changes, by=body.by, source_url=body.source_url)}
+
+
+# --------------------------------------------------------------------------------------------------
+# news proposals (read open, decisions with the bearer token)
+# --------------------------------------------------------------------------------------------------
+class Rejection(BaseModel):
+    """Who rejects a proposal."""
+
+    by: str = Field(min_length=1, description="who decides (NAME, recorded as user:NAME)", examples=["alice"])
+
+
+class Acceptance(Rejection):
+    """Who accepts a proposal, and corrections to its record applied first."""
+
+    changes: dict[str, str] = Field(
+        default_factory=dict,
+        description="FIELD → VALUE corrections of the proposed record (a blank value clears the field)",
+        examples=[{"summary": "checked against the ministry's notice"}],
+    )
+
+
+def _user(by: str) -> str:
+    return by if by.startswith("user:") else f"user:{by}"
+
+
+@router.get("/news/proposals", tags=["events"], responses=TABLE)
+def news_proposals(
+    status: Annotated[
+        Literal["pending", "accepted", "rejected", "matched", "all"],
+        Query(description="pending (default): awaiting a decision; matched: known measures; all"),
+    ] = "pending",
+    fmt: Format = "json",
+) -> Response:
+    """Measures read from news articles (new ones and updates of known ones) with their evidence sentence."""
+    from critmin.events import resolve
+
+    frame = resolve.proposals(None if status == "all" else status)
+    frame = frame.assign(
+        candidate=frame["candidate"].map(json.loads),
+        record=frame["record"].map(lambda r: json.loads(r)["record"]),
+    )
+    return table(frame, fmt, f"news-proposals-{status}")
+
+
+@router.post(
+    "/news/proposals/{proposal_id}/accept",
+    tags=["events"],
+    responses=WRITE,
+    dependencies=[Depends(require_token)],
+)
+def accept_proposal(proposal_id: str, body: Acceptance) -> dict[str, str]:
+    """Add the proposed measure to the registry (provenance news:URL, one transaction); returns its id."""
+    from critmin.events import resolve
+
+    event_id = resolve.accept(proposal_id, by=_user(body.by), changes=body.changes)
+    return {"proposal_id": proposal_id, "status": "accepted", "event_id": event_id}
+
+
+@router.post(
+    "/news/proposals/{proposal_id}/reject",
+    tags=["events"],
+    responses=WRITE,
+    dependencies=[Depends(require_token)],
+)
+def reject_proposal(proposal_id: str, body: Rejection) -> dict[str, str]:
+    """Mark a pending proposal rejected; the registry is not touched."""
+    from critmin.events import resolve
+
+    resolve.reject(proposal_id, by=_user(body.by))
+    return {"proposal_id": proposal_id, "status": "rejected"}

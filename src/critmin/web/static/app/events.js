@@ -3,7 +3,7 @@
 (function () {
   const { getJSON, el, embed } = window.critmin;
   const form = document.getElementById("filters");
-  const PAGE = 100; // measures listed at a time (the timeline shows them all)
+  const PAGE = 50; // measures listed at a time (the timeline shows them all)
 
   // A partial registry date (2025, 2025-10, 2025-10-09) as its first day.
   function day(text) {
