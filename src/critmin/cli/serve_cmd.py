@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import tempfile
 from pathlib import Path
 
 import typer
@@ -43,6 +44,8 @@ def serve(
         None, "--token-file", dir_okay=False, help="file holding the bearer token that enables writes"
     ),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="worker processes"),
+    max_draws: int = typer.Option(5000, "--max-draws", min=0, help="Monte Carlo draws of one scenario run"),
+    max_jobs: int = typer.Option(4, "--max-jobs", min=1, help="scenario jobs queued or running per worker"),
 ) -> None:
     """Serve the REST API (/api, docs at /docs) and the dashboard (/) from the store."""
     import uvicorn
@@ -66,17 +69,22 @@ def serve(
             "give --token-file to enable them"
         )
     err_console.print(f"dashboard: http://{host}:{port}/  API docs: http://{host}:{port}/docs")
-    uvicorn.run(
-        "critmin.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        http="httptools",
-        loop="auto",  # uvloop where installed (not on Windows), else asyncio
-        log_level="warning",
-        access_log=False,
-    )
+    # the workers read the limits and share one directory of scenario jobs (removed when the server stops)
+    os.environ["CRITMIN_WEB_MAX_DRAWS"] = str(max_draws)
+    os.environ["CRITMIN_WEB_MAX_JOBS"] = str(max_jobs)
+    with tempfile.TemporaryDirectory(prefix="critmin-jobs-") as jobs_dir:
+        os.environ["CRITMIN_WEB_JOBS_DIR"] = jobs_dir
+        uvicorn.run(
+            "critmin.web.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            http="httptools",
+            loop="auto",  # uvloop where installed (not on Windows), else asyncio
+            log_level="warning",
+            access_log=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -42,6 +42,9 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 
+#: read endpoints whose answer changes without the store changing (scenario jobs): no ETag, no cache
+UNCACHED = ("/api/scenarios",)
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -92,7 +95,11 @@ class Headers:
             await self.app(scope, receive, send)
             return
         etag = None
-        if scope["method"] == "GET" and scope["path"].startswith("/api/"):
+        if (
+            scope["method"] == "GET"
+            and scope["path"].startswith("/api/")
+            and not scope["path"].startswith(UNCACHED)
+        ):
             key = f"{__version__}|{store_state()}|{scope['path']}?{scope.get('query_string', b'').decode()}"
             etag = f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
             request_headers = dict(scope["headers"])
@@ -137,8 +144,14 @@ class Headers:
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    """The name of the parameter or body field a validation error is about (``query.year`` → ``year``)."""
-    parts = [str(p) for p in loc if p not in ("query", "path", "body", "header") and not isinstance(p, int)]
+    """The parameter or body field a validation error is about: ``query.year`` → ``year``,
+    ``body.restriction.0.severity`` → ``restriction.0.severity`` (list positions kept inside a body)."""
+    in_body = bool(loc) and loc[0] == "body"
+    parts = [
+        str(p)
+        for p in loc
+        if p not in ("query", "path", "body", "header") and (in_body or not isinstance(p, int))
+    ]
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
@@ -151,7 +164,10 @@ def _install_errors(app: FastAPI) -> None:
 
     async def validation(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        errors = [
+            {"field": _field(e["loc"]), "message": str(e["msg"]).removeprefix("Value error, ")}
+            for e in exc.errors()
+        ]
         first = errors[0] if errors else {"field": "", "message": "invalid request"}
         return JSONResponse(
             error_body(
@@ -165,7 +181,14 @@ def _install_errors(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        codes = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
+        codes = {
+            400: "bad_request",
+            401: "unauthorized",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "not_finished",
+            429: "too_many_jobs",
+        }
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:  # every method of the path, not only those of the first route matched
             methods = {
@@ -231,7 +254,7 @@ def check_token(expected: str | None, authorization: str | None) -> None:
 
 def create_app(token: str | None = None) -> FastAPI:
     """The application; ``token`` (default ``$CRITMIN_WEB_TOKEN``, set by ``critmin serve``) enables writes."""
-    from critmin.web import api, pages
+    from critmin.web import api, pages, scenarios
 
     app = FastAPI(
         title="critmin",
@@ -247,6 +270,7 @@ def create_app(token: str | None = None) -> FastAPI:
     app.state.token = token if token is not None else os.environ.get("CRITMIN_WEB_TOKEN") or None
     _install_errors(app)
     app.include_router(api.router)
+    app.include_router(scenarios.router)
     app.include_router(pages.router)
     app.mount("/static/vendor", StaticFiles(directory=STATIC_DIR / "vendor"), name="vendor")
     app.mount("/static/geo", StaticFiles(directory=GEO_DIR), name="geo")
