@@ -26,7 +26,7 @@ SKIPPED_KEY = b"critmin.skipped"
 
 @scenario_app.command("sweep")
 def sweep(
-    spec: Path = typer.Argument(..., help="Base scenario file (TOML) with one [[restriction]]."),
+    spec: Path = typer.Argument(..., help="Base scenario file (TOML) with one restriction table."),
     grid: Path = typer.Option(..., "--grid", help="TOML of keys → lists of values (issuer, severity, …)."),
     draws: int = typer.Option(200, "--draws", min=0, help="Monte Carlo draws per combination."),
     seed: int = typer.Option(0, "--seed", help="Mixed with each combination's keys into its seed."),

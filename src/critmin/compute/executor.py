@@ -167,7 +167,7 @@ def dask_client(target: Target) -> Iterator[Any]:
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",  # loopback, any free port: never a clash with 8787
             )
         except Exception as exc:
             raise ComputeError(f"could not start a local Dask cluster: {exc}") from None
