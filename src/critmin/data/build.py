@@ -329,9 +329,7 @@ CALIBRATION_NUMBERS = {
 }
 
 
-NOT_FOUND = (
-    "searched for and not found: shared/data/scenario_calibration/README.md, section 2 (critmin research, 2026)"
-)
+NOT_FOUND = "searched for and not found: shared/data/scenario_calibration/README.md, section 2 (critmin research, 2026)"
 
 
 def _calibration(name: str) -> Callable[[Path], pd.DataFrame]:
