@@ -191,3 +191,28 @@ def test_news_proposals_are_accepted_and_rejected_with_the_token(server: str, br
     _until(lambda: items.count() == 0)
     assert [e for e in errors if "401" not in e] == [], errors  # the refused try logs its 401
     page.close()
+
+
+def test_a_small_scenario_runs_from_the_form_and_its_url_is_shareable(server: str, browser: Any) -> None:
+    page, errors, outside = _open(browser, f"{server}/scenarios")
+    page.get_by_role("spinbutton", name="from", exact=True).fill("0.6")
+    page.get_by_label("Duration (months)").fill("3")
+    page.get_by_label("Draws").fill("20")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_selector("#flows svg", timeout=30000)
+    assert page.inner_text("#run-status").startswith("Done:")
+    assert page.locator("#shortfall svg g.mark-rect path").count() > 0  # a bar per importer short of supply
+    assert page.locator("#prices svg g.mark-area path").count() > 0  # the 5–95 % band of the fan
+    shared = page.url
+    assert "severity_low=0.6" in shared and "draws=20" in shared and "commodity=rare-earths" in shared
+    from axe_playwright_python.sync_playwright import Axe
+
+    bad = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, [(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in bad]
+    page.screenshot(path=str(ARTIFACTS / "dashboard-scenarios.png"), full_page=True)
+    page.close()
+    again, errors_again, _ = _open(browser, shared)  # the shared URL fills the form and runs it
+    again.wait_for_selector("#flows svg", timeout=30000)
+    assert again.get_by_role("spinbutton", name="from", exact=True).input_value() == "0.6"
+    assert not outside and not errors and not errors_again, (outside, errors, errors_again)
+    again.close()

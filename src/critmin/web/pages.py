@@ -111,6 +111,20 @@ def events_page() -> HTMLResponse:
     return render("events.html", measures=measures(), commodities=_commodities(), page="events")
 
 
+@router.get("/scenarios", response_class=HTMLResponse)
+def scenarios_page(request: Request) -> HTMLResponse:
+    """Scenario builder: a form (issuer, stage, commodities, targets, severity, duration, draws) → run → charts."""
+    from critmin.web.scenarios import jobs
+
+    return render(
+        "scenarios.html",
+        commodities=_commodities(),
+        stages=STAGES[1:],
+        max_draws=jobs(request).max_draws,
+        page="scenarios",
+    )
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def docs() -> HTMLResponse:
     """Swagger UI for ``/openapi.json``, served from the vendored swagger-ui-dist (no CDN)."""
