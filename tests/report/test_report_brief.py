@@ -32,6 +32,7 @@ def test_build_brief_sections_and_figures(fake_api: Any) -> None:
     names = [f.name for f in b.figures]
     assert names == [
         "reserves",
+        "reserves-map",
         "production",
         "production-trend",
         "stage-shares",
@@ -144,7 +145,7 @@ def test_risk_hook_failure_is_reported_not_raised(fake_api: Any, monkeypatch: py
     monkeypatch.setattr(critmin.risk, "summary", summary, raising=False)
     b = build_brief("rare-earths", as_of="2025-06-01", api=fake_api, with_risk=True)
     assert _section(b, "risk").empty == "Risk indicators could not be computed: RuntimeError: boom"
-    assert len(b.figures) == 8  # the rest of the brief is intact
+    assert len(b.figures) == 9  # the rest of the brief is intact
 
 
 def test_without_risk_hook_the_section_says_so(fake_api: Any) -> None:

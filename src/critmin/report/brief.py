@@ -262,6 +262,24 @@ def _reserves_section(api: Any, cid: str, name: str, edition: int | None, facts:
             _unique_sources(df),
         )
     )
+    sites = _call(api.sites, cid, collapse=True) if callable(getattr(api, "sites", None)) else pd.DataFrame()
+    site_sources = _site_datasets(sites)
+    sec.figures.append(
+        Figure(
+            "reserves-map",
+            charts.world_map_chart(
+                df,
+                sites,
+                commodity_name=name,
+                what="Reserves",
+                source_label=label,
+                sites_label=_sites_label(site_sources),
+            ),
+            "Reserves by country on the map, with the located mines, deposits and plants of the sites layer "
+            "(one point per physical site; hover for name, type and status).",
+            [*_unique_sources(df), *site_sources],
+        )
+    )
     if len(world) and len(countries):
         top = countries.iloc[0]
         share = 100 * float(top["value"]) / float(world.iloc[0])
@@ -282,6 +300,33 @@ def _reserves_section(api: Any, cid: str, name: str, edition: int | None, facts:
     if usgs_notes.str.contains("lower bound").any():
         sec.notes.append("Some figures are lower bounds (USGS prints them with '>').")
     return sec
+
+
+def _sites_label(datasets: list[str]) -> str:
+    """The sites' sources in a few words for a chart subtitle (the full list is under the chart)."""
+    usgs = [d for d in datasets if d.startswith("USGS")]
+    parts = [f"USGS ({len(usgs)} data release{'s' if len(usgs) != 1 else ''})"] if usgs else []
+    if len(usgs) < len(datasets):
+        parts.append("critmin's curated rows with their sources")
+    return " and ".join(parts) or "none in the store"
+
+
+def _site_datasets(sites: pd.DataFrame) -> list[str]:
+    """The datasets behind the sites shown: each USGS release once, the curated rows as one entry."""
+    if sites.empty or "source" not in sites:
+        return []
+    out: list[str] = []
+    for text in sites["source"].dropna().astype(str):
+        key, _, rest = text.partition(": ")
+        label = (
+            "critmin curated supply-chain sites (each row cites its sources)"
+            if key == "curated"
+            else re.split(r"; |, layer |, row ", rest or text)[0]
+        )
+        label += ")" * (label.count("(") - label.count(")"))  # a citation cut inside its parentheses
+        if label not in out:
+            out.append(label)
+    return out
 
 
 def _editions(api: Any, cid: str, last: int, current: pd.DataFrame) -> dict[int, pd.DataFrame]:

@@ -864,3 +864,116 @@ def events_timeline_chart(events: pd.DataFrame, *, commodity_name: str, as_of: s
     else:
         chart = panel(start, f"{start.year}–{end.year}", 1).properties(title=title)
     return _config(chart)
+
+
+#: colours of the site types on the map (distinct from the blues of the choropleth)
+_SITE_SCALE = alt.Scale(
+    domain=["mine", "deposit", "district", "separation_plant", "refinery", "metal_plant", "magnet_plant"],
+    range=["#c8102e", "#7a4fa3", "#b07aa1", "#e07b00", "#8c564b", "#2a7f62", "#111111"],
+)
+
+
+def world_topojson() -> dict[str, Any]:
+    """Natural Earth 1:110m countries as TopoJSON (npm ``world-atlas``, vendored in ``critmin/data/geo``)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "data" / "geo" / "countries-110m.json"
+    topo: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return topo
+
+
+def world_map_chart(
+    values: pd.DataFrame,
+    sites: pd.DataFrame,
+    *,
+    commodity_name: str,
+    what: str,
+    source_label: str,
+    sites_label: str,
+) -> Any:
+    """A world choropleth of ``values`` by country with ``sites`` as points coloured by type (offline).
+
+    ``values`` has iso3, country, value, unit (one edition; the world row ``WLD`` gives the shares);
+    countries are joined to the map's shapes by ISO 3166 numeric code (:func:`critmin.vocab.iso_numeric_codes`).
+    ``sites`` has name, site_type, status, country, latitude, longitude (may be empty). The world outline is
+    inlined, so the chart needs no network.
+    """
+    from critmin import vocab
+
+    df = values.dropna(subset=["value"])
+    unit = _unit_of(df)
+    world = df.loc[df["iso3"] == "WLD", "value"]
+    world_total = float(world.iloc[0]) if len(world) else None
+    codes = vocab.iso_numeric_codes()
+    countries = df[df["iso3"].isin(list(codes))].copy()
+    fmt = quantity_formatter(countries["value"], unit)
+    multiplier, shown = quantity_scale(countries["value"], unit)
+    countries["id"] = countries["iso3"].map(codes)
+    countries["text"] = [
+        fmt(v) + (f" ({share_text(v / world_total)} of the world)" if world_total else "")
+        for v in countries["value"]
+    ]
+    countries["value"] = countries["value"] * multiplier
+    lookup = countries[["id", "country", "value", "text"]]
+    shapes = alt.InlineData(
+        values=world_topojson(), format=alt.DataFormat(type="topojson", feature="countries")
+    )
+    outline = alt.Chart(shapes).mark_geoshape(fill="#e6eaee", stroke="#ffffff", strokeWidth=0.4)
+    filled = (
+        alt.Chart(shapes)
+        .transform_lookup(lookup="id", from_=alt.LookupData(lookup, "id", ["country", "value", "text"]))
+        .transform_filter("isValid(datum.value)")
+        .mark_geoshape(stroke="#ffffff", strokeWidth=0.4)
+        .encode(
+            color=alt.Color(
+                "value:Q",
+                scale=alt.Scale(scheme="blues"),
+                title=f"{what} ({shown})",
+                legend=alt.Legend(format=AXIS_NUMBER),
+            ),
+            tooltip=[alt.Tooltip("country:N", title="Country"), alt.Tooltip("text:N", title=what)],
+        )
+    )
+    layers = [outline, filled]
+    points = sites.dropna(subset=["latitude", "longitude"]) if len(sites) else sites
+    if len(points):
+        data = points[["name", "site_type", "status", "country", "latitude", "longitude"]].copy()
+        data["type"] = data["site_type"].str.replace("_", " ")
+        rank = {t: i for i, t in enumerate(_SITE_SCALE.domain)}
+        data["major"] = ~data["site_type"].isin(["deposit", "district"])  # mines and plants drawn on top
+        data = data.sort_values("site_type", key=lambda col: col.map(rank).fillna(len(rank)))
+        data = pd.concat([data[~data["major"]], data[data["major"]]])
+        data["size"] = data["major"].map({True: 42, False: 14})
+        layers.append(
+            alt.Chart(data)
+            .mark_point(filled=True, opacity=0.9, stroke="#ffffff", strokeWidth=0.5)
+            .encode(
+                longitude="longitude:Q",
+                latitude="latitude:Q",
+                color=alt.Color("site_type:N", scale=_SITE_SCALE, title="Sites by type"),
+                size=alt.Size("size:Q", scale=None, legend=None),
+                tooltip=[
+                    alt.Tooltip("name:N", title="Site"),
+                    alt.Tooltip("type:N", title="Type"),
+                    alt.Tooltip("status:N", title="Status"),
+                    alt.Tooltip("country:N", title="Country"),
+                ],
+            )
+        )
+    n_sites = f"{len(points):,} located sites" if len(points) else "no located sites"
+    chart = (
+        alt.layer(*layers)
+        .resolve_scale(color="independent")
+        .project(type="equalEarth")
+        .properties(
+            width=WIDTH,
+            height=int(WIDTH * 0.5),
+            title=_title(
+                f"{commodity_name}: {what.lower()} by country and {n_sites}",
+                f"Source, countries: {source_label}",
+                f"Source, sites: {sites_label}",
+            ),
+        )
+    )
+    return _config(chart)
