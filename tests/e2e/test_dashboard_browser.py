@@ -155,6 +155,10 @@ def test_map_draws_sites_filters_them_and_the_picker_repaints(server: str, brows
     page.select_option("#commodity", "graphite")
     _until(lambda: page.get_attribute("#map", "data-commodity") == "graphite")
     assert "graphite" in page.inner_text("h1")
+    _until(lambda: int(page.get_attribute("#map", "data-flows") or 0) > 0)  # BACI flows of graphite ores
+    assert page.locator("#map svg g.mark-rule.role-mark line").count() == int(
+        page.get_attribute("#map", "data-flows")
+    )
     assert not errors, errors
     page.close()
 

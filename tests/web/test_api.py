@@ -27,6 +27,7 @@ TABLES = [
     "/api/events?commodity=rare-earths&as_of=2025-12-01",
     "/api/events/CHN-20250404-7-REE-LICENCE/history",
     "/api/countries/iso-numeric",
+    "/api/flows/graphite?year=2023",
 ]
 
 
@@ -267,3 +268,28 @@ def test_a_decision_names_a_missing_field_and_an_unknown_proposal(
     got = client.post(f"/api/news/proposals/{proposals[0]}X/reject", json={"by": "ana"}, headers=auth)
     assert got.status_code == 404 and got.json()["code"] == "unknown_name"
     assert proposals[0] in got.json()["suggestions"]
+
+
+def test_flows_of_ores_run_from_mining_to_processing_countries_with_map_points(client: TestClient) -> None:
+    rows = client.get("/api/flows/graphite", params={"year": 2023, "top": 5}).json()
+    assert len(rows) == 5 and rows == sorted(rows, key=lambda r: -r["value_kusd"])
+    assert all(r["hs"] and r["source"] and r["exporter"] != r["importer"] for r in rows)
+    china = next(r for r in rows if r["exporter"] == "CHN")
+    assert 73 < china["exporter_lon"] < 135 and 18 < china["exporter_lat"] < 54  # inside China's bounding box
+    trade = critmin.trade(
+        hs=["250410", "250490"], year=2023, exporter=china["exporter"], importer=china["importer"]
+    )
+    assert china["value_kusd"] == pytest.approx(trade["value_kusd"].sum())
+    assert client.get("/api/flows/rare-earths").json() == []  # HS92 has no code for rare-earth ores
+
+
+def test_country_points_lie_inside_their_country_even_across_the_antimeridian() -> None:
+    from critmin import vocab
+    from critmin.web.geo import country_points
+
+    points, codes = country_points(), vocab.iso_numeric_codes()
+    assert len(points) > 170
+    lon, lat = points[codes["RUS"]]
+    assert 40 < lon < 140 and 50 < lat < 70
+    lon, lat = points[codes["FJI"]]
+    assert abs(lon) > 175 and -20 < lat < -15

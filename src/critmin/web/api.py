@@ -320,6 +320,52 @@ def sites(
     return Response(json.dumps(body, ensure_ascii=False, allow_nan=False), media_type="application/geo+json")
 
 
+@router.get("/flows/{commodity}", tags=["data"], responses=TABLE)
+def flows(
+    commodity: str,
+    stage: Annotated[
+        str, Query(description="the stage whose products are traded (default mining)")
+    ] = "mining",
+    year: Annotated[int | None, Query(description="year (default: the latest with flows)")] = None,
+    top: Annotated[int, Query(ge=1, le=500, description="the largest flows by value")] = 30,
+    fmt: Format = "json",
+) -> Response:
+    """Trade of a stage's products by exporter and importer (CEPII BACI HS92), the largest ``top`` by value,
+    with a map point (longitude, latitude) at each end. For the mining stage (ores and concentrates) these
+    are the flows from mining to refining countries; empty where no HS code isolates the stage's product."""
+    import critmin
+    from critmin import vocab
+    from critmin.web.geo import country_points
+
+    cid = vocab.resolve_commodity(commodity)
+    codes = vocab.hs_for(cid, stage)
+    columns = ["year", "exporter", "importer", "value_kusd", "quantity_t", "hs", "source"]
+    ends = ["exporter_lon", "exporter_lat", "importer_lon", "importer_lat"]
+    if not codes:
+        return table(pd.DataFrame(columns=[*columns, *ends]), fmt, f"flows-{cid}-{stage}")
+    frame = critmin.trade(hs=codes, year=year)
+    frame = frame[frame["year"] == (year if year is not None else frame["year"].max())]
+    numeric, points = vocab.iso_numeric_codes(), country_points()
+    where = {iso3: points[num] for iso3, num in numeric.items() if num in points}
+    frame = frame[frame["exporter"].isin(list(where)) & frame["importer"].isin(list(where))]
+    frame = frame[frame["exporter"] != frame["importer"]]
+    summed = (
+        frame.groupby(["year", "exporter", "importer"], as_index=False)
+        .agg(
+            value_kusd=("value_kusd", "sum"),
+            quantity_t=("quantity_t", "sum"),
+            hs=("hs", lambda h: ";".join(sorted(set(map(str, h))))),
+            source=("source", "first"),
+        )
+        .nlargest(top, "value_kusd")
+        .reset_index(drop=True)
+    )
+    for end in ("exporter", "importer"):
+        summed[f"{end}_lon"] = [where[c][0] for c in summed[end]]
+        summed[f"{end}_lat"] = [where[c][1] for c in summed[end]]
+    return table(summed[[*columns, *ends]], fmt, f"flows-{cid}-{stage}")
+
+
 @router.get("/countries/iso-numeric", tags=["data"], responses=TABLE)
 def iso_numeric(fmt: Format = "json") -> Response:
     """ISO3 → ISO 3166 numeric codes (the keys of the world map's TopoJSON)."""

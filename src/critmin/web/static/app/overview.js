@@ -3,7 +3,7 @@
 (function () {
   const { getJSON, tryJSON, el, band, fmt, embed } = window.critmin;
   const form = document.getElementById("controls");
-  const state = { data: null, commodity: null };
+  const state = { data: null, commodity: null, flows: {} };
   const SHAPES = { mine: "triangle-up", deposit: "circle", district: "square", separation_plant: "diamond",
     metal_plant: "cross", magnet_plant: "triangle-down", refinery: "wedge" };
 
@@ -47,7 +47,16 @@
     return { rows: sel.filter((r) => r.source === src).map((r) => ({ ...r, value: r.share_pct })), what: `${stage} share`, unit: "% of world", year: y || null };
   }
 
-  function mapSpec(d, stage, year, sites) {
+  // Ores and concentrates traded from mining to refining countries (BACI), the largest flows of the year.
+  async function flows(cid, year) {
+    const key = `${cid}|${year}`;
+    if (!(key in state.flows)) {
+      state.flows[key] = await tryJSON(`/api/flows/${encodeURIComponent(cid)}?stage=mining&year=${year}&top=25`, []);
+    }
+    return state.flows[key];
+  }
+
+  function mapSpec(d, stage, year, sites, arcs) {
     const sv = stageValues(d, stage, year);
     const values = sv.rows.map((r) => ({ id: d.ids[r.iso3], country: r.country, value: r.value, source: r.source }));
     document.getElementById("map-what").textContent = `· ${sv.what}${sv.year ? ", " + sv.year : ""}${sv.unit ? " (" + sv.unit + ")" : ""}`;
@@ -69,6 +78,15 @@
             color: { value: "#c8102e" },
             tooltip: [{ field: "name" }, { field: "site_type", title: "type" }, { field: "status" }, { field: "status_as_of", title: "status as of" },
               { field: "operator" }, { field: "source" }, { field: "licence" }] } },
+        { data: { values: arcs },
+          mark: { type: "rule", color: "#e07b00", opacity: 0.7, strokeCap: "round" },
+          encoding: {
+            longitude: { field: "exporter_lon", type: "quantitative" }, latitude: { field: "exporter_lat", type: "quantitative" },
+            longitude2: { field: "importer_lon" }, latitude2: { field: "importer_lat" },
+            strokeWidth: { field: "value_kusd", type: "quantitative", title: "ores traded (thousand USD)", scale: { range: [0.6, 6] }, legend: { orient: "bottom-right" } },
+            tooltip: [{ field: "exporter", title: "from" }, { field: "importer", title: "to" }, { field: "year" },
+              { field: "value_kusd", format: ",.0f", title: "thousand USD" }, { field: "quantity_t", format: ",.0f", title: "tonnes" },
+              { field: "hs", title: "HS92" }, { field: "source" }] } },
       ],
       config: { view: { stroke: null } },
     };
@@ -135,7 +153,12 @@
     document.getElementById("year-out").textContent = String(year);
     const pts = await sites(cid);
     document.getElementById("sites-count").textContent = `${pts.length} sites shown (one point per physical site).`;
-    const view = await embed(document.getElementById("map"), mapSpec(state.data, stage, year, pts));
+    const arcs = document.getElementById("flows-on").checked ? await flows(cid, year) : [];
+    document.getElementById("flows-note").textContent = !document.getElementById("flows-on").checked ? "" : arcs.length
+      ? `Lines: the ${arcs.length} largest flows of ores and concentrates (HS92 ${arcs[0].hs}) from mining countries to the countries that process them, ${arcs[0].year}, by value; ${arcs[0].source}.`
+      : `No flow lines: no HS92 code isolates the mined product of ${cid}, or BACI records no such trade in ${year}.`;
+    const view = await embed(document.getElementById("map"), mapSpec(state.data, stage, year, pts, arcs));
+    document.getElementById("map").dataset.flows = String(arcs.length);
     document.getElementById("map").dataset.sites = String(pts.length);
     document.getElementById("map").dataset.commodity = cid;
     hhiTable(state.data, year);
