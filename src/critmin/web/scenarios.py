@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmin.cli.common import records
 from critmin.scenario.spec import Spec
-from critmin.web.api import ERRORS, Format, table
+from critmin.web.api import ERRORS, ErrorBody, Format, table
 
 router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
 
@@ -179,6 +179,7 @@ def jobs(request: Request) -> Jobs:
     status_code=202,
     response_model=Job,
     responses={
+        400: {"model": ErrorBody, "description": "the body is not JSON"},
         422: ERRORS[422] | {"description": "the spec is invalid (names the field) or draws exceed the limit"},
         429: {"description": "too many jobs queued or running; retry later"},
     },
