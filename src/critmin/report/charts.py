@@ -919,7 +919,8 @@ def world_map_chart(
     shapes = alt.InlineData(
         values=world_topojson(), format=alt.DataFormat(type="topojson", feature="countries")
     )
-    outline = alt.Chart(shapes).mark_geoshape(fill="#e6eaee", stroke="#ffffff", strokeWidth=0.4)
+    # the outline is decoration (aria=False); the filled countries and the sites carry the data
+    outline = alt.Chart(shapes).mark_geoshape(fill="#e6eaee", stroke="#ffffff", strokeWidth=0.4, aria=False)
     filled = (
         alt.Chart(shapes)
         .transform_lookup(lookup="id", from_=alt.LookupData(lookup, "id", ["country", "value", "text"]))

@@ -78,7 +78,7 @@
             color: { value: "#c8102e" },
             tooltip: [{ field: "name" }, { field: "site_type", title: "type" }, { field: "status" }, { field: "status_as_of", title: "status as of" },
               { field: "operator" }, { field: "source" }, { field: "licence" }] } },
-        { data: { values: arcs },
+        ...(arcs.length ? [{ data: { values: arcs },
           mark: { type: "rule", color: "#e07b00", opacity: 0.7, strokeCap: "round" },
           encoding: {
             longitude: { field: "exporter_lon", type: "quantitative" }, latitude: { field: "exporter_lat", type: "quantitative" },
@@ -86,7 +86,7 @@
             strokeWidth: { field: "value_kusd", type: "quantitative", title: "ores traded (thousand USD)", scale: { range: [0.6, 6] }, legend: { orient: "bottom-right" } },
             tooltip: [{ field: "exporter", title: "from" }, { field: "importer", title: "to" }, { field: "year" },
               { field: "value_kusd", format: ",.0f", title: "thousand USD" }, { field: "quantity_t", format: ",.0f", title: "tonnes" },
-              { field: "hs", title: "HS92" }, { field: "source" }] } },
+              { field: "hs", title: "HS92" }, { field: "source" }] } }] : []),
       ],
       config: { view: { stroke: null } },
     };
