@@ -9,21 +9,16 @@ rest of the table. The command prints what changed (added, updated, removed, unc
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from critmin.cli.common import ensure_store, fail
 
 if TYPE_CHECKING:
-    import pandas as pd
-    import pyarrow as pa
-
     from critmin.data.import_summary import ImportSummary
 
 import_app = typer.Typer(
@@ -57,53 +52,26 @@ REPLACE = typer.Option(
 DRY_RUN = typer.Option(False, "--dry-run", help="Print what the import would change; write nothing.")
 FORMAT = typer.Option(SummaryFormat.table, "--format", help="table or json (the summary)")
 
-Parsed = tuple["pd.DataFrame | pa.Table", tuple[str, ...], "date | None"]  # rows, editions, release date
-
 
 def _apply(
-    table: str,
-    files: list[Path],
-    parse: Callable[[Path, Counter[str]], Parsed],
-    replace: Replace,
-    dry_run: bool,
-    fmt: SummaryFormat,
+    kind: str, files: list[Path], replace: Replace, dry_run: bool, fmt: SummaryFormat, **options: Any
 ) -> None:
     """Parse every file first (any error stops before the store is touched), then write all rows at once."""
-    import pandas as pd
-    import pyarrow as pa
-
-    from critmin.data.import_summary import ImportOrigin
     from critmin.data.importers import ImportFormatError
+    from critmin.data.imports import parse_files
     from critmin.store import Store, StoreError
     from critmin.vocab import UnknownNameError
 
-    skipped: Counter[str] = Counter()
-    parts: list[pd.DataFrame | pa.Table] = []
-    editions: dict[str, None] = {}
-    released: date | None = None
-    for path in files:
-        try:
-            rows, file_editions, file_released = parse(path, skipped)
-        except (ImportFormatError, UnknownNameError) as exc:
-            raise fail(f"{exc}; nothing was imported") from exc
-        parts.append(rows)
-        editions.update(dict.fromkeys(file_editions))
-        released = file_released or released
+    try:
+        parsed = parse_files(kind, files, **options)
+    except (ImportFormatError, UnknownNameError) as exc:
+        raise fail(f"{exc}; nothing was imported") from exc
     ensure_store()
     store = Store.open()
     try:
-        columns = store.columns(table)
-        if isinstance(parts[0], pa.Table):
-            frame: pd.DataFrame | pa.Table = pa.concat_tables(parts).select(columns)
-        else:
-            frame = pd.concat(parts, ignore_index=True)[columns]
-        origin = ImportOrigin(
-            tuple(p.name for p in files), tuple(editions), released.isoformat() if released else None
-        )
-        summary = store.upsert(table, frame, origin=origin, replace=replace.value, dry_run=dry_run)
+        summary = parsed.write(store, replace=replace.value, dry_run=dry_run)
     except StoreError as exc:
         raise fail(f"{exc}; nothing was imported") from exc
-    summary.skipped = skipped
     _print(summary, files, store.path, fmt)
 
 
@@ -129,17 +97,6 @@ def _print(summary: ImportSummary, files: list[Path], store: Path, fmt: SummaryF
     )
 
 
-def _editions(rows: pd.DataFrame | pa.Table) -> tuple[str, ...]:
-    """The distinct editions of imported rows, as text."""
-    import pyarrow as pa
-
-    if isinstance(rows, pa.Table):
-        values = rows["edition"].unique().to_pylist()
-    else:
-        values = list(rows["edition"].unique())
-    return tuple(str(e) for e in values)
-
-
 @import_app.command("usgs-mcs")
 def usgs_mcs(
     files: list[Path] = FILES,
@@ -156,13 +113,7 @@ def usgs_mcs(
 
     Rows are keyed by commodity, product, edition, year and country; the edition is read from the files.
     """
-    from critmin.data.importers import read_usgs_mcs
-
-    def parse(path: Path, skipped: Counter[str]) -> Parsed:
-        rows = read_usgs_mcs(path, commodity=commodity, unknown_commodities="skip", skipped=skipped)
-        return rows, _editions(rows), None
-
-    _apply("usgs_mcs", files, parse, replace, dry_run, fmt)
+    _apply("usgs-mcs", files, replace, dry_run, fmt, commodity=commodity)
 
 
 @import_app.command("baci")
@@ -179,13 +130,7 @@ def baci(
     fmt: SummaryFormat = FORMAT,
 ) -> None:
     """CEPII BACI yearly CSVs (columns t,i,j,k,v,q); rows are keyed by year, exporter, importer and HS code."""
-    from critmin.data.importers import read_baci_table
-
-    def parse(path: Path, skipped: Counter[str]) -> Parsed:
-        rows = read_baci_table(path, country_codes_path=country_codes, edition=edition)
-        return rows, _editions(rows), None
-
-    _apply("baci_trade", files, parse, replace, dry_run, fmt)
+    _apply("baci", files, replace, dry_run, fmt, country_codes=country_codes, edition=edition)
 
 
 def _date(text: str | None) -> date | None:
@@ -212,16 +157,7 @@ def wgi(
     fmt: SummaryFormat = FORMAT,
 ) -> None:
     """World Bank WGI DataBank CSV export; rows are keyed by economy (ISO3) and year."""
-    from critmin.data.importers import read_wgi_databank
-    from critmin.data.importers.wgi import release_date
-
-    day = _date(released)
-
-    def parse(path: Path, skipped: Counter[str]) -> Parsed:
-        rows = read_wgi_databank(path, edition=edition, released=day, skipped=skipped)
-        return rows, _editions(rows), day or release_date(path)
-
-    _apply("wgi", [file], parse, replace, dry_run, fmt)
+    _apply("wgi", [file], replace, dry_run, fmt, edition=edition, released=_date(released))
 
 
 def register(app: typer.Typer) -> None:

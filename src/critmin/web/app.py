@@ -187,6 +187,8 @@ def _install_errors(app: FastAPI) -> None:
             404: "not_found",
             405: "method_not_allowed",
             409: "not_finished",
+            413: "too_large",
+            415: "unsupported_media_type",
             429: "too_many_jobs",
         }
         headers = dict(getattr(exc, "headers", None) or {})
@@ -254,7 +256,7 @@ def check_token(expected: str | None, authorization: str | None) -> None:
 
 def create_app(token: str | None = None) -> FastAPI:
     """The application; ``token`` (default ``$CRITMIN_WEB_TOKEN``, set by ``critmin serve``) enables writes."""
-    from critmin.web import api, pages, scenarios
+    from critmin.web import api, imports, pages, scenarios
 
     app = FastAPI(
         title="critmin",
@@ -271,6 +273,7 @@ def create_app(token: str | None = None) -> FastAPI:
     _install_errors(app)
     app.include_router(api.router)
     app.include_router(scenarios.router)
+    app.include_router(imports.router)
     app.include_router(pages.router)
     app.mount("/static/vendor", StaticFiles(directory=STATIC_DIR / "vendor"), name="vendor")
     app.mount("/static/geo", StaticFiles(directory=GEO_DIR), name="geo")

@@ -33,12 +33,13 @@ TRADE_FIELDS = {"t": "year", "v": "value_kusd", "q": "quantity_t"}  # file colum
 # BACI numeric code -> critmin ISO3 where critmin differs from the ISO3 column of the code file.
 CRITMIN_ISO3_OVERRIDES = {490: "TWN"}
 
-# Column names of the country-code file: current BACI releases first, then those of releases up to 2023.
+# Column names of the country-code file: current BACI releases first, then those of releases up to 2023, then
+# those of critmin's own ``baci_countries`` table (the embedded codes, used where no code file is at hand).
 _COUNTRY_HEADER_ALIASES = {
-    "code": ("country_code",),
-    "name": ("country_name", "country_name_abbreviation", "country_name_full"),
-    "iso2": ("country_iso2", "iso_2digit_alpha"),
-    "iso3": ("country_iso3", "iso_3digit_alpha"),
+    "code": ("country_code", "code"),
+    "name": ("country_name", "country_name_abbreviation", "country_name_full", "name"),
+    "iso2": ("country_iso2", "iso_2digit_alpha", "iso2"),
+    "iso3": ("country_iso3", "iso_3digit_alpha", "iso3"),
 }
 _EDITION = re.compile(r"V(\d{6}[a-z]?)", re.I)
 _HS_CODE = r"^\d{5,6}$"
