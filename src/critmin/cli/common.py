@@ -10,10 +10,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -244,19 +247,24 @@ def _check_parent(path: Path, option: str) -> None:
         raise fail(f"{option} {path}: no permission to write in {parent}")
 
 
-@contextmanager
-def progress_steps(description: str, total: int) -> Iterator[Callable[[str], None]]:
-    """A Rich progress bar on stderr; yields a callback to advance it by one named step."""
+def progress_bar() -> Progress:
+    """The one look of critmin's progress bars: description, bar, done/total, time, on stderr, then gone."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(
+    return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
-    ) as bar:
+    )
+
+
+@contextmanager
+def progress_steps(description: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A Rich progress bar on stderr; yields a callback to advance it by one named step."""
+    with progress_bar() as bar:
         task = bar.add_task(description, total=total)
 
         def step(name: str) -> None:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import typer
 
-from critmin.cli.common import err_console, fail
+from critmin.cli.common import fail, progress_bar
 from critmin.compute import ComputeError, Target
 
 __all__ = ["LOCAL_CLUSTER", "PROCESSES", "SCHEDULER", "Target", "compute_progress", "target_from_options"]
@@ -41,17 +41,8 @@ def compute_progress(description: str, total: int, target: Target) -> Iterator[C
     """A Rich progress bar on stderr fed with ``(done, total)`` as units finish (on Dask too: the results
     come back through ``as_completed``). A :class:`ComputeError` inside (a scheduler that cannot be
     reached) ends the command with one ``error:`` line and status 2."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
+        with progress_bar() as bar:
             task = bar.add_task(f"{description} ({target.describe()})", total=total)
 
             def advance(done: int, _total: int) -> None:
