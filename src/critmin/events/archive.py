@@ -28,6 +28,7 @@ from critmin.events.newsfile import (
     Skipped,
     article_from_line,
     article_from_record,
+    bounded_lines,
 )
 
 #: a JSON-lines shard is cut into parts of about this many bytes
@@ -150,21 +151,17 @@ def _jsonl_lines(part: Part) -> Iterator[tuple[int, Article | Skipped]]:
                 pos += len(piece)
                 if not piece or piece.endswith(b"\n"):
                     break
-        while part.end < 0 or pos < part.end:
-            offset = pos
-            raw = handle.readline(MAX_LINE_BYTES + 1)
-            if not raw:
-                return
-            pos += len(raw)
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                while raw and not raw.endswith(b"\n"):
-                    raw = handle.readline(MAX_LINE_BYTES)
-                    pos += len(raw)
+        if 0 <= part.end <= pos:
+            return
+        for size, raw in bounded_lines(handle, MAX_LINE_BYTES):
+            offset, pos = pos, pos + size
+            if raw is None:
                 yield offset, Skipped(0, f"line longer than {MAX_LINE_BYTES:,} bytes")
-                continue
-            if raw.strip():
+            elif raw.strip():
                 # "line 1" lets the file's first line carry a byte-order mark, as critmin news extract does
                 yield offset, article_from_line(1 if offset == 0 else 0, raw)
+            if 0 <= part.end <= pos:
+                return
 
 
 def _parquet_rows(part: Part) -> Iterator[tuple[int, Article | Skipped]]:

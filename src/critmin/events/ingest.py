@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from critmin.events import newsdb
 from critmin.events.fetch import MAX_BYTES, TIMEOUT_S, FetchError, fetch
+from critmin.events.newsfile import bounded_lines
 from critmin.store import Store
 
 Kind = Literal["feed", "html", "text", "jsonl"]
@@ -265,16 +266,9 @@ def parse_text(text: str, origin: str, url: str | None = None) -> Article | Skip
 
 def parse_jsonl(stream: io.BufferedIOBase, origin: str, encoding: str | None) -> Iterator[Article | Skipped]:
     """Records ``{"title", "text", "url", "published"}``, one per line, streamed; bad lines are skipped."""
-    number = 0
-    while True:
-        line = stream.readline(MAX_LINE_BYTES + 1)
-        if not line:
-            return
-        number += 1
+    for number, (_, line) in enumerate(bounded_lines(stream, MAX_LINE_BYTES), start=1):
         where = f"{origin} line {number}"
-        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-            while line and not line.endswith(b"\n"):  # drop the rest of the line without holding it
-                line = stream.readline(MAX_LINE_BYTES)
+        if line is None:
             yield Skipped(where, f"line longer than the cap of {MAX_LINE_BYTES:,} bytes")
             continue
         if not line.strip():

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from critmin.data.importers import ImportFormatError
 
@@ -49,20 +49,34 @@ def read_articles(path: Path) -> Iterator[Article | Skipped]:
         if b"\x00" in head:
             raise ImportFormatError(path, None, None, "binary data, not a JSON-lines text file")
         handle.seek(0)
-        number = 0
-        while True:
-            raw = handle.readline(MAX_LINE_BYTES + 1)
-            if not raw:
-                return
-            number += 1
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                while raw and not raw.endswith(b"\n"):  # drain the rest of the line in bounded pieces
-                    raw = handle.readline(MAX_LINE_BYTES)
+        for number, (_, raw) in enumerate(bounded_lines(handle, MAX_LINE_BYTES), start=1):
+            if raw is None:
                 yield Skipped(number, f"line longer than {MAX_LINE_BYTES:,} bytes")
-                continue
-            if not raw.strip():
-                continue
-            yield article_from_line(number, raw)
+            elif raw.strip():
+                yield article_from_line(number, raw)
+
+
+class Readable(Protocol):
+    """A binary stream that reads a line of at most ``size`` bytes."""
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def bounded_lines(stream: Readable, cap: int) -> Iterator[tuple[int, bytes | None]]:
+    """(bytes consumed, line) for each line of ``stream``, never holding more than ``cap`` bytes of one line:
+    a longer line is drained in bounded pieces and given as ``None``."""
+    while True:
+        raw = stream.readline(cap + 1)
+        if not raw:
+            return
+        size = len(raw)
+        if size > cap and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(cap)
+                size += len(raw)
+            yield size, None
+            continue
+        yield size, raw
 
 
 def article_from_line(number: int, raw: bytes) -> Article | Skipped:
