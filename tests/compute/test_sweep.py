@@ -19,6 +19,7 @@ from critmin.compute import PartitionDir, Target, run_units
 from critmin.report.brief import Figure
 from critmin.scenario import Scenario, ScenarioSpecError, parse_spec
 from critmin.scenario import sweep as sw
+from critmin.scenario.network import NetworkCache
 from critmin.store import Store
 
 runner = CliRunner()
@@ -87,9 +88,9 @@ def test_shared_networks_give_the_results_of_fresh_ones(context: sw.SweepContext
     point = context.grid.points()[3]
     seed = sw.point_seed(point, context.seed)
     fresh = Scenario(sw.apply(context.spec, point)).run(draws=context.draws, seed=seed)
-    with sw.shared_networks():
-        Scenario(sw.apply(context.spec, context.grid.points()[2])).run(draws=0)  # fills the cache
-        shared = Scenario(sw.apply(context.spec, point)).run(draws=context.draws, seed=seed)
+    networks = NetworkCache()
+    Scenario(sw.apply(context.spec, context.grid.points()[2]), networks=networks).run(draws=0)  # fills it
+    shared = Scenario(sw.apply(context.spec, point), networks=networks).run(draws=context.draws, seed=seed)
     for name, frame in fresh.tables().items():
         pd.testing.assert_frame_equal(frame, shared.tables()[name])
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from critmin import query, vocab
 from critmin.scenario.montecarlo import bands, draw
-from critmin.scenario.network import ROW, Network, build_network
+from critmin.scenario.network import ROW, Network, NetworkCache, build_network
 from critmin.scenario.prices import market_multiples
 from critmin.scenario.solve import Outcome, Params, Shock, simulate
 from critmin.scenario.spec import Restriction, ScenarioSpecError, Spec, load_spec, month_index, parse_spec
@@ -82,10 +82,16 @@ class Scenario:
     """A checked scenario spec, ready to run."""
 
     def __init__(
-        self, spec: Spec, path: Path | None = None, notes: list[dict[str, str]] | None = None
+        self,
+        spec: Spec,
+        path: Path | None = None,
+        notes: list[dict[str, str]] | None = None,
+        networks: NetworkCache | None = None,
     ) -> None:
         self.spec = spec
         self.path = path
+        #: where networks come from when several scenarios share them (a sweep); else built per scenario
+        self.networks = networks
         #: where parts of the spec came from (e.g. a registry measure), added to the notes table of a run
         self.notes = list(notes or [])
         self._prepared: dict[int, _Prepared] = {}  # networks built once per restriction
@@ -109,7 +115,8 @@ class Scenario:
         try:
             issuer = vocab.resolve_country(r.issuer)
             named = [vocab.resolve_country(t) for t in r.targets if t.lower() != "all"]
-            net = build_network(r.commodity, r.stage, self.spec.demand, keep=(issuer, *named))
+            build = self.networks.get if self.networks else build_network
+            net = build(r.commodity, r.stage, self.spec.demand, keep=(issuer, *named))
         except (query.NoDataError, vocab.UnknownNameError) as exc:
             raise ScenarioSpecError(f"{where}: {exc}") from None
         if issuer not in net.countries or net.stages[0].output[net.index(issuer)] <= 0:

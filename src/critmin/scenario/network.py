@@ -23,6 +23,7 @@ import csv
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -340,3 +341,37 @@ def _pooled(net: Network, min_share: float, keep: set[str]) -> Network:
     ]
     countries = [c for c, b in zip(net.countries, big, strict=True) if b]
     return Network(net.commodity, net.data_commodity, net.unit, net.year, net.world, countries, stages, notes)
+
+
+class NetworkCache:
+    """Networks built once per store state and arguments of :func:`build_network`, for many scenarios over
+    the same chain (a sweep). A run never modifies its network, so a shared one gives the results of a fresh
+    one (tested)."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[Any, ...], Network] = {}
+
+    def get(
+        self,
+        commodity: str,
+        stage: str,
+        demand: list[Demand] | None = None,
+        min_share: float = 0.001,
+        keep: tuple[str, ...] = (),
+    ) -> Network:
+        """:func:`build_network` of these arguments, built on first use for the store as it is now."""
+        key = (_store_stamp(), commodity, stage, tuple(demand or ()), min_share, tuple(keep))
+        if key not in self._built:
+            self._built[key] = build_network(commodity, stage, demand, min_share, keep)
+        return self._built[key]
+
+
+def _store_stamp() -> tuple[str, int | None]:
+    """The store file and its modification time: a cached network is valid while these hold."""
+    from critmin.store import Store
+
+    path = Store.open().path
+    try:
+        return str(path), path.stat().st_mtime_ns
+    except OSError:
+        return str(path), None

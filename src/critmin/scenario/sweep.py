@@ -20,7 +20,7 @@ end-use sectors with the volume unserved over the run (median-parameter run and 
 bands summed over the months, as ``critmin scenario run`` prints them) and the importers' share of demand.
 
 Each worker process builds a commodity's network from the store once and reuses it for every combination
-with the same commodity, stage, kept countries and demand (:func:`shared_networks`).
+with the same commodity, stage, kept countries and demand (:class:`~critmin.scenario.network.NetworkCache`).
 """
 
 from __future__ import annotations
@@ -28,10 +28,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import threading
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,8 +36,8 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from critmin.scenario.network import Network
-from critmin.scenario.spec import Demand, Restriction, ScenarioSpecError, Spec
+from critmin.scenario.network import NetworkCache
+from critmin.scenario.spec import Restriction, ScenarioSpecError, Spec
 
 #: sections whose keys a grid may set as ``"section.key"``
 SECTIONS = ("scenario", "response", "prices")
@@ -162,57 +159,8 @@ def point_seed(point: dict[str, Any], seed: int) -> int:
 
 # --- networks shared within a process -----------------------------------------------------------------
 
-_LOCK = threading.Lock()
-_USERS = 0
-_NETWORKS: dict[tuple[Any, ...], Network] = {}
-
-
-def _store_stamp() -> tuple[str, int | None]:
-    from critmin.store import Store
-
-    path = Store.open().path
-    try:
-        return str(path), path.stat().st_mtime_ns
-    except OSError:
-        return str(path), None
-
-
-@contextmanager
-def shared_networks() -> Iterator[None]:
-    """Within the block, :class:`~critmin.scenario.Scenario` builds each network once per process and store
-    state (by commodity, stage, demand rows, pooling threshold and kept countries) and reuses it.
-
-    ``Scenario`` has no way yet to be handed a network, so the block puts a memoising wrapper in place of
-    the ``build_network`` it calls and restores it when the last user leaves. Networks are not modified by a
-    run, so a shared one gives the same results as a fresh one (tested).
-    """
-    import critmin.scenario as package
-    from critmin.scenario.network import build_network
-
-    def cached(
-        commodity: str,
-        stage: str,
-        demand: list[Demand] | None = None,
-        min_share: float = 0.001,
-        keep: tuple[str, ...] = (),
-    ) -> Network:
-        key = (_store_stamp(), commodity, stage, tuple(demand or ()), min_share, tuple(keep))
-        if key not in _NETWORKS:
-            _NETWORKS[key] = build_network(commodity, stage, demand, min_share, keep)
-        return _NETWORKS[key]
-
-    global _USERS
-    with _LOCK:
-        if _USERS == 0:
-            package.build_network = cached
-        _USERS += 1
-    try:
-        yield
-    finally:
-        with _LOCK:
-            _USERS -= 1
-            if _USERS == 0:
-                package.build_network = build_network
+#: one per worker process: every unit it runs reuses the networks of the same chain
+_NETWORKS = NetworkCache()
 
 
 # --- work units ----------------------------------------------------------------------------------------
@@ -272,18 +220,17 @@ def run_unit(context: SweepContext, batch: list[int]) -> UnitResult:
     points = context.grid.points()
     frames: list[pd.DataFrame] = []
     skipped: list[tuple[int, str]] = []
-    with shared_networks():
-        for index in batch:
-            point = points[index]
-            seed = point_seed(point, context.seed)
-            try:
-                spec = apply(context.spec, point, str(context.grid.path))
-                result = Scenario(spec).run(draws=context.draws, seed=seed)
-            except ScenarioSpecError as exc:
-                skipped.append((index, str(exc)))
-                continue
-            keys = {k: context.grid.column(k, v) for k, v in point.items()}
-            frames.append(_summary(index, keys, seed, result))
+    for index in batch:
+        point = points[index]
+        seed = point_seed(point, context.seed)
+        try:
+            spec = apply(context.spec, point, str(context.grid.path))
+            result = Scenario(spec, networks=_NETWORKS).run(draws=context.draws, seed=seed)
+        except ScenarioSpecError as exc:
+            skipped.append((index, str(exc)))
+            continue
+        keys = {k: context.grid.column(k, v) for k, v in point.items()}
+        frames.append(_summary(index, keys, seed, result))
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return UnitResult(rows, skipped)
 
@@ -322,5 +269,4 @@ __all__ = [
     "load_grid",
     "point_seed",
     "run_unit",
-    "shared_networks",
 ]
