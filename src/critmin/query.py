@@ -419,6 +419,16 @@ def calibration(
     return _select(table, clauses, params, order)
 
 
+def stage_exports(commodity: str | None = None, stage: str | None = None) -> pd.DataFrame:
+    """Sourced full-year exports of a supply-chain stage by exporter, to all destinations (``importer``
+    empty) or to one importer, for stages BACI has no bilateral flows of (the scenario network's anchors)."""
+    clauses, params = _commodity_filter(commodity)
+    if stage is not None:
+        clauses.append("stage = ?")
+        params.append(vocab.resolve_stage(stage))
+    return _select("stage_exports", clauses, params, "commodity, stage, exporter, year, importer nulls first")
+
+
 def eu_parameters(material: str | None = None) -> pd.DataFrame:
     """EU 2023 criticality-assessment parameters (SI, IR, EoL-RIR, supply basis) per material."""
     clauses, params = _material_filter(material)

@@ -353,6 +353,50 @@ def _calibration(name: str) -> Callable[[Path], pd.DataFrame]:
     return build
 
 
+#: which full-year export figures of ``scenario_calibration/episodes.csv`` anchor which network stage
+STAGE_EXPORT_SERIES = DATA_DIR / "vocab" / "stage_export_series.csv"
+
+
+def build_stage_exports(src: Path) -> pd.DataFrame:
+    """Sourced full-year exports per (commodity, stage, exporter[, importer]) for stages without BACI flows
+    (the scenario network's anchors): the calibration rows named in ``vocab/stage_export_series.csv``, value,
+    unit and source as researched. A selected row that is missing, matches twice or covers less than one
+    calendar year fails the build, so a monthly or cumulative figure never becomes an annual one."""
+    episodes = _read_csv(src)
+    chosen = _read_csv(STAGE_EXPORT_SERIES)
+    key = ["episode", "date", "series", "location"]
+    rows = chosen.merge(episodes, on=key, how="left", suffixes=("", "_episode"), indicator=True)
+    found = rows.groupby(key, sort=False)["_merge"].agg(lambda m: int((m == "both").sum()))
+    bad = found[found != 1]
+    if not bad.empty:
+        raise BuildError(
+            f"stage_exports: calibration row {list(bad.index[0])} matched {int(bad.iloc[0])} times"
+        )
+    partial = rows.loc[~rows["date"].str.fullmatch(r"\d{4}"), "date"]
+    if not partial.empty:
+        raise BuildError(f"stage_exports: {partial.iloc[0]!r} is not a full calendar year")
+    out = pd.DataFrame(
+        {
+            "commodity": rows["commodity"].map(vocab.resolve_commodity),
+            "stage": rows["stage"].map(vocab.resolve_stage),
+            "exporter": rows["exporter"].map(vocab.resolve_country),
+            "importer": rows["importer"].map(lambda v: None if pd.isna(v) else vocab.resolve_country(v)),
+            "year": rows["date"].astype(int),
+            "quantity": pd.to_numeric(rows["value"]),
+            "unit": rows["unit"],
+            "series": rows["episode"] + " " + rows["date"] + ": " + rows["series"],
+            "source": rows["source"],
+            "note": [
+                "; ".join(str(x) for x in (a, b) if isinstance(x, str) and x)
+                for a, b in zip(rows["note_episode"], rows["note"], strict=True)
+            ],
+        }
+    )
+    if out["quantity"].isna().any():
+        raise BuildError("stage_exports: a selected calibration row has no value")
+    return out
+
+
 BUILDERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "usgs_mcs": build_usgs_mcs,
     "wmd_production": build_wmd_production,
@@ -372,6 +416,7 @@ BUILDERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "event_history": build_event_history,
     "sites": build_sites,
     **{name: _calibration(name) for name in CALIBRATION_NUMBERS},
+    "stage_exports": build_stage_exports,
 }
 
 
