@@ -64,3 +64,18 @@ def test_contradictory_options(article: Path, tmp_path: Path, args: list[str], m
     )
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+
+
+def test_out_url_without_its_file_system_names_the_package(article: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("s3fs") is not None:
+        pytest.skip("s3fs is installed here")
+    result = runner.invoke(app, ["news", "extract", str(article), "--out", "s3://bucket/news"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --out s3://bucket/news: the fsspec file system for s3:// is not installed; "
+        "install s3fs (pip install s3fs)"
+    ]
+    unknown = runner.invoke(app, ["news", "extract", str(article), "--out", "nosuchfs://x"])
+    assert unknown.exit_code == 2 and "fsspec knows no protocol 'nosuchfs'" in unknown.stderr

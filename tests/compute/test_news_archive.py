@@ -113,3 +113,60 @@ def test_command_writes_the_same_partitions_locally_and_on_the_cluster(
     again = runner.invoke(app, ["news", "extract", *shards, "--out", str(remote), "--local-cluster", "1"])
     assert "wrote 1 of" in again.stderr
     assert pq.read_table(local).equals(pq.read_table(remote))
+
+
+def _memory_url() -> str:
+    import uuid
+
+    return f"memory://critmin-test-{uuid.uuid4().hex[:8]}/out"
+
+
+def test_partitions_in_an_fsspec_folder(shards: list[str]) -> None:
+    """On ``memory://`` (no rename): written whole under the final name, skipped when complete, other runs
+    refused, an unreadable partition recomputed."""
+    import fsspec
+
+    url = _memory_url()
+    fs = fsspec.filesystem("memory")
+    parts = archive.plan(shards[1:2], block_bytes=4096)
+    pdir = PartitionDir(url, archive.fingerprint(parts), len(parts))
+    pdir.prepare({"test": True})
+    assert json.loads(fs.cat_file(f"{pdir.root}/_manifest.json"))["test"] is True
+    table = archive.extract_part(None, parts[0]).table
+    pdir.write(0, table)
+    pdir.write(1, table)
+    fs.pipe_file(pdir.path(1), b"PAR1 cut short")  # what a store that showed partial objects would leave
+    assert pdir.missing() == list(range(1, len(parts)))
+    assert pdir.read_partition(0).replace_schema_metadata(None).equals(table)
+    assert [p.rsplit("/", 1)[1] for p in fs.ls(pdir.root, detail=False)] == ["_manifest.json", "part-00000.parquet", "part-00001.parquet"]  # fmt: skip
+    with pytest.raises(PartitionError, match="another run"):
+        PartitionDir(url, "other", len(parts)).prepare({})
+    fs.rm(pdir.root, recursive=True)
+
+
+def test_command_writes_to_fsspec_urls(
+    shards: list[str], cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``memory://`` in this process and ``file://`` from the cluster give the partitions of a local folder."""
+    import fsspec
+
+    monkeypatch.setattr(archive, "BLOCK_BYTES", 16_384)
+    local = tmp_path / "local"
+    assert runner.invoke(app, ["news", "extract", *shards, "--out", str(local)]).exit_code == 2
+    url = _memory_url()
+    memory = runner.invoke(app, ["news", "extract", *shards, "--out", url])
+    assert memory.exit_code == 2 and f"partitions to {url} (" in memory.stderr, memory.output
+    fs, root = fsspec.core.url_to_fs(url)
+    names = sorted(p.rsplit("/", 1)[1] for p in fs.glob(f"{root}/part-*.parquet"))
+    assert names == sorted(p.name for p in local.glob("part-*.parquet"))
+    for name in names:
+        with fs.open(f"{root}/{name}", "rb") as handle:
+            assert pq.read_table(handle).equals(pq.read_table(local / name))
+    again = runner.invoke(app, ["news", "extract", *shards, "--out", url])
+    assert f"wrote 0 of {len(names)}" in again.stderr and "already complete" in again.stderr
+    fs.rm(root, recursive=True)
+    remote = tmp_path / "remote"
+    on_cluster = runner.invoke(app, ["news", "extract", *shards, "--out", remote.as_uri(), "--scheduler", cluster.scheduler_address])  # fmt: skip
+    assert on_cluster.exit_code == 2, on_cluster.output
+    assert pq.read_table(local).equals(pq.read_table(remote))
+    assert not list(remote.glob(".*"))  # no temporaries left

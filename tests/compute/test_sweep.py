@@ -154,3 +154,27 @@ def test_a_killed_worker_loses_and_doubles_nothing(
     got = pd.concat([t.to_pandas() for t in tables if t.num_rows], ignore_index=True)
     assert not got.duplicated(["point", "kind", "exposed"]).any()
     pd.testing.assert_frame_equal(got, expected)
+
+
+def test_command_writes_to_an_fsspec_url(files: tuple[Path, Path], tmp_path: Path) -> None:
+    """``--out memory://…``: the table, skipped.csv and the ranking next to it, and a rerun that skips the
+    complete partitions — the same table as a local folder."""
+    import uuid
+
+    import fsspec
+
+    args = ["scenario", "sweep", str(files[0]), "--grid", str(files[1]), "--draws", "20", "--seed", "3"]
+    url = f"memory://critmin-test-{uuid.uuid4().hex[:8]}/sweep/"
+    first = runner.invoke(app, [*args, "--out", url])
+    assert first.exit_code == 0, first.output
+    assert f"wrote {url.rstrip('/')}/sweep.parquet" in first.stderr
+    fs, root = fsspec.core.url_to_fs(url)
+    assert {p.rsplit("/", 1)[1] for p in fs.ls(root, detail=False)} == {"parts", "sweep.parquet", "skipped.csv", "ranking.html"}  # fmt: skip
+    assert b"Who is most exposed to which measure" in fs.cat_file(f"{root}/ranking.html")
+    again = runner.invoke(app, [*args, "--out", url])
+    assert again.exit_code == 0 and "partition(s) already complete" in again.stderr
+    local = runner.invoke(app, [*args, "--out", (tmp_path / "local").as_uri()])
+    assert local.exit_code == 0, local.output
+    with fs.open(f"{root}/sweep.parquet", "rb") as handle:
+        pd.testing.assert_frame_equal(pd.read_parquet(handle), pd.read_parquet(tmp_path / "local" / "sweep.parquet"))  # fmt: skip
+    fs.rm(root, recursive=True)

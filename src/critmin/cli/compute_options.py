@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import typer
 
-from critmin.cli.common import fail, progress_bar
+from critmin.cli.common import check_output_dir, fail, progress_bar
 from critmin.compute import ComputeError, Target
 
-__all__ = ["LOCAL_CLUSTER", "PROCESSES", "SCHEDULER", "Target", "compute_progress", "target_from_options"]
+__all__ = [
+    "LOCAL_CLUSTER",
+    "PROCESSES",
+    "SCHEDULER",
+    "Target",
+    "check_output",
+    "compute_progress",
+    "target_from_options",
+]
 
 SCHEDULER = typer.Option(
     None,
@@ -34,6 +44,21 @@ def target_from_options(scheduler: str | None, local_cluster: int | None, proces
         return Target.from_options(scheduler, local_cluster, processes)
     except ComputeError as exc:
         raise fail(str(exc)) from None
+
+
+def check_output(out: str, option: str = "--out") -> tuple[Any, str]:
+    """The fsspec file system and path of an output folder given as a path or URL (``memory://``,
+    ``file://``, ``s3://…``), checked before any work: a local one must be a directory we may write in; a URL
+    needs its protocol's fsspec package (the error names it)."""
+    from critmin.compute.partitions import PartitionError, is_local, output_fs
+
+    try:
+        fs, root = output_fs(out)
+    except PartitionError as exc:
+        raise fail(f"{option} {exc}") from None
+    if is_local(fs):
+        check_output_dir(Path(out) if "://" not in out else Path(root), option)  # named as the user gave it
+    return fs, root
 
 
 @contextmanager

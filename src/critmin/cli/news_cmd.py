@@ -16,12 +16,13 @@ from pathlib import Path
 
 import typer
 
-from critmin.cli.common import OutputFormat, check_output_dir, emit, err_console, fail
+from critmin.cli.common import OutputFormat, emit, err_console, fail
 from critmin.cli.compute_options import (
     LOCAL_CLUSTER,
     PROCESSES,
     SCHEDULER,
     Target,
+    check_output,
     compute_progress,
     target_from_options,
 )
@@ -55,8 +56,13 @@ def extract_cmd(
     fmt: ExtractFormat = typer.Option(
         ExtractFormat.json, "--format", help="json (one line per article) or table; not with --out"
     ),
-    out: Path | None = typer.Option(
-        None, "--out", "-o", help="Folder for Parquet partitions of candidate events (an archive run)."
+    out: str | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        metavar="DIR",
+        help="Folder or fsspec URL (file://, memory://, s3://…) for Parquet partitions of candidate events "
+        "(an archive run).",
     ),
     scheduler: str | None = SCHEDULER,
     local_cluster: int | None = LOCAL_CLUSTER,
@@ -113,12 +119,13 @@ def _extract_file(file: Path, fmt: ExtractFormat) -> None:
 SHOWN_SKIPS = 10
 
 
-def _extract_archive(shards: list[str], out: Path, target: Target) -> None:
-    """Extract an archive in partitions into ``out`` (see :mod:`critmin.events.archive`)."""
+def _extract_archive(shards: list[str], out: str, target: Target) -> None:
+    """Extract an archive in partitions into ``out``, a folder or fsspec URL (see
+    :mod:`critmin.events.archive`); on Dask the workers are checked to run this critmin first."""
     from critmin.compute import PartitionDir, PartitionError, run_units
     from critmin.events import archive
 
-    check_output_dir(out, "--out")
+    check_output(out)
     parts = archive.plan(shards)
     pdir = PartitionDir(out, archive.fingerprint(parts), len(parts))
     try:
@@ -136,6 +143,7 @@ def _extract_archive(shards: list[str], out: Path, target: Target) -> None:
             target,
             name="news-extract",
             progress=advance,
+            probe=archive.environment,
         ):
             pdir.write(todo[i], result.table)
             articles += result.articles

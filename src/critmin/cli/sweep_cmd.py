@@ -8,11 +8,12 @@ from pathlib import Path
 
 import typer
 
-from critmin.cli.common import check_output_dir, err_console, fail
+from critmin.cli.common import err_console, fail
 from critmin.cli.compute_options import (
     LOCAL_CLUSTER,
     PROCESSES,
     SCHEDULER,
+    check_output,
     compute_progress,
     target_from_options,
 )
@@ -30,8 +31,12 @@ def sweep(
     grid: Path = typer.Option(..., "--grid", help="TOML of keys → lists of values (issuer, severity, …)."),
     draws: int = typer.Option(200, "--draws", min=0, help="Monte Carlo draws per combination."),
     seed: int = typer.Option(0, "--seed", help="Mixed with each combination's keys into its seed."),
-    out: Path = typer.Option(
-        Path("out/sweep"), "--out", "-o", help="Folder for sweep.parquet and ranking.html."
+    out: str = typer.Option(
+        "out/sweep",
+        "--out",
+        "-o",
+        metavar="DIR",
+        help="Folder or fsspec URL (file://, memory://, s3://…) for sweep.parquet and ranking.html.",
     ),
     scheduler: str | None = SCHEDULER,
     local_cluster: int | None = LOCAL_CLUSTER,
@@ -40,18 +45,21 @@ def sweep(
     """Run every combination of --grid applied to SPEC; write DIR/sweep.parquet (one row per combination and
     exposed importer or sector, with the grid's keys) and DIR/ranking.html. A rerun into the same folder
     skips the partitions (DIR/parts) already complete."""
+    import tempfile
+
     import pandas as pd
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from critmin.cli.common import ensure_store
     from critmin.compute import PartitionDir, PartitionError, run_units
+    from critmin.compute.partitions import write_bytes
     from critmin.report.sweep import build_ranking, write_ranking
     from critmin.scenario import load_spec
     from critmin.scenario import sweep as sw
 
     target = target_from_options(scheduler, local_cluster, processes)
-    check_output_dir(out, "--out")
+    fs, root = check_output(out)
+    where = out.rstrip("/") or out
     base = load_spec(spec)
     the_grid = sw.load_grid(grid)
     points = the_grid.points()
@@ -60,7 +68,7 @@ def sweep(
     ensure_store()
     context = sw.SweepContext(base, the_grid, draws, seed)
     units = sw.batches(len(points))
-    parts = PartitionDir(out / "parts", sw.fingerprint(context), len(units))
+    parts = PartitionDir(f"{where}/parts", sw.fingerprint(context), len(units))
     try:
         parts.prepare({"command": "critmin scenario sweep", "spec": str(spec), "grid": str(grid)})
     except PartitionError as exc:
@@ -68,12 +76,18 @@ def sweep(
     todo = parts.missing()
     with compute_progress(f"{len(points)} combinations", len(todo), target) as advance:
         for i, result in run_units(
-            sw.run_unit, [units[j] for j in todo], context, target, name="scenario-sweep", progress=advance
+            sw.run_unit,
+            [units[j] for j in todo],
+            context,
+            target,
+            name="scenario-sweep",
+            progress=advance,
+            probe=sw.environment,
         ):
             table = pa.Table.from_pandas(result.rows, preserve_index=False)
             skipped = json.dumps(result.skipped).encode()
             parts.write(todo[i], table.replace_schema_metadata({SKIPPED_KEY: skipped}))
-    tables = [pq.read_table(parts.path(i)) for i in range(len(units))]
+    tables = [parts.read_partition(i) for i in range(len(units))]
     skipped_rows = [
         (int(p), str(r)) for t in tables for p, r in json.loads((t.schema.metadata or {})[SKIPPED_KEY])
     ]
@@ -83,24 +97,28 @@ def sweep(
     frame = results.to_pandas()
     if frame.empty:
         raise fail(f"none of the {len(points)} combinations could run; first: {skipped_rows[0][1]}")
-    frame.to_parquet(out / "sweep.parquet", index=False)
+    # each file is stored whole (see critmin.compute.partitions.write_bytes), next to the others
+    write_bytes(fs, f"{root}/sweep.parquet", frame.to_parquet(index=False))
     skipped_frame = pd.DataFrame(skipped_rows, columns=["point", "reason"])
     skipped_frame.insert(1, "combination", [sw.label(points[p]) for p in skipped_frame["point"]])
-    skipped_frame.to_csv(out / "skipped.csv", index=False)
-    page = write_ranking(
-        build_ranking(frame, the_grid, base, draws, seed, skipped_frame), out / "ranking.html"
-    )
+    write_bytes(fs, f"{root}/skipped.csv", skipped_frame.to_csv(index=False).encode("utf-8"))
+    with tempfile.TemporaryDirectory(prefix="critmin-sweep-") as tmp:
+        html = write_ranking(
+            build_ranking(frame, the_grid, base, draws, seed, skipped_frame), Path(tmp) / "ranking.html"
+        )
+        write_bytes(fs, f"{root}/ranking.html", html.read_bytes())
+    page = f"{where}/ranking.html"
     again = f"; {len(units) - len(todo)} partition(s) already complete" if len(todo) < len(units) else ""
     err_console.print(
         f"ran {len(points) - len(skipped_rows)} of {len(points)} combinations on {target.describe()}{again};"
-        f" wrote {out / 'sweep.parquet'} ({len(frame):,} rows) and {page}",
+        f" wrote {where}/sweep.parquet ({len(frame):,} rows) and {page}",
         markup=False,
         highlight=False,
     )
     for index, reason in skipped_rows[:SHOWN_SKIPS]:
         err_console.print(f"skipped {sw.label(points[index])}: {reason}", markup=False, highlight=False)
     if len(skipped_rows) > SHOWN_SKIPS:
-        err_console.print(f"… and {len(skipped_rows) - SHOWN_SKIPS} more in {out / 'skipped.csv'}")
+        err_console.print(f"… and {len(skipped_rows) - SHOWN_SKIPS} more in {where}/skipped.csv")
 
 
 def register(app: typer.Typer) -> None:

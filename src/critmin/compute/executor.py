@@ -8,7 +8,9 @@ per unit. :func:`run_units` yields ``(index, result)`` as units finish, in any o
 in which order the units ran.
 
 On Dask every unit is one task with a key derived from its index, so a result arrives once even when a worker
-dies and the scheduler runs the task again elsewhere; a unit that raises is retried ``retries`` times.
+dies and the scheduler runs the task again elsewhere; a unit that raises is retried ``retries`` times. Given a
+``probe`` (:mod:`critmin.compute.environment`), every worker is checked to run the same critmin and data as
+the client before any unit is submitted, and each unit checks its worker again (workers that join later).
 """
 
 from __future__ import annotations
@@ -94,16 +96,25 @@ def run_units(
     name: str = "unit",
     retries: int = RETRIES,
     progress: Callable[[int, int], None] | None = None,
+    probe: Callable[[], dict[str, str]] | None = None,
+    expected: dict[str, str] | None = None,
 ) -> Iterator[tuple[int, R]]:
     """``(i, fn(context, units[i]))`` for every unit, as each finishes (order not guaranteed).
 
-    ``progress(done, total)`` is called after each unit. ``name`` prefixes the Dask task keys.
+    ``progress(done, total)`` is called after each unit. ``name`` prefixes the Dask task keys. On Dask,
+    ``probe`` names what workers must share with the client (critmin's version, data hashes): each worker's
+    answer must equal ``expected`` (default: ``probe()`` here), checked on every worker before any unit is
+    submitted and again by each unit, else :class:`~critmin.compute.environment.WorkerMismatchError` (a
+    :class:`ComputeError`) names the worker and what differs. In this process and in a local pool the code
+    and data are this installation's, so nothing is checked.
     """
     total = len(units)
     if not total:
         return
     if target.uses_dask:
-        results: Iterator[tuple[int, R]] = _on_dask(fn, units, context, target, name, retries)
+        results: Iterator[tuple[int, R]] = _on_dask(
+            fn, units, context, target, name, retries, probe, expected
+        )
     elif target.processes > 1:
         results = _in_pool(fn, units, context, target.processes)
     else:
@@ -187,11 +198,24 @@ def dask_client(target: Target) -> Iterator[Any]:
 
 
 def _on_dask(
-    fn: Callable[[C, U], R], units: Sequence[U], context: C, target: Target, name: str, retries: int
+    fn: Callable[[C, U], R],
+    units: Sequence[U],
+    context: C,
+    target: Target,
+    name: str,
+    retries: int,
+    probe: Callable[[], dict[str, str]] | None,
+    expected: dict[str, str] | None,
 ) -> Iterator[tuple[int, R]]:
     from distributed import as_completed as dask_completed
 
+    from critmin.compute.environment import Checked, check_workers
+
     with dask_client(target) as client:
+        if probe is not None:
+            want = probe() if expected is None else expected
+            check_workers(client, probe, want)
+            fn = Checked(fn, probe, want)
         shared = client.scatter(context, broadcast=True, hash=False)
         run = uuid.uuid4().hex[:12]  # one key per unit and run: a rerun task delivers its result once
         futures = [

@@ -137,6 +137,16 @@ def fingerprint(parts: Sequence[Part]) -> str:
     return digest.hexdigest()
 
 
+def environment() -> dict[str, str]:
+    """What a worker must share with the client to extract the same events: critmin's version, the embedded
+    data package's hash and the extraction patterns' hash (a probe for
+    :func:`critmin.compute.run_units`)."""
+    from critmin.compute.environment import installation
+
+    patterns = hashlib.sha256(PATTERNS_FILE.read_bytes()).hexdigest()[:16]
+    return {**installation(), "extraction patterns": patterns}
+
+
 def _jsonl_lines(part: Part) -> Iterator[tuple[int, Article | Skipped]]:
     """(byte offset, article) for the lines that start in the part's byte range."""
     import fsspec

@@ -240,6 +240,15 @@ def batches(count: int, size: int = POINTS_PER_PART) -> list[list[int]]:
     return [list(range(lo, min(lo + size, count))) for lo in range(0, count, size)]
 
 
+def environment() -> dict[str, str]:
+    """What a worker must share with the client to compute the same sweep: critmin's version, the embedded
+    data package's hash and the content fingerprint of the store it reads (``CRITMIN_DB``; see
+    :func:`critmin.compute.environment.store_fingerprint`) — a probe for :func:`critmin.compute.run_units`."""
+    from critmin.compute.environment import installation, store_fingerprint
+
+    return {**installation(), "store": store_fingerprint()}
+
+
 def fingerprint(context: SweepContext) -> str:
     """A hash of the base spec, the grid, draws, seed, critmin's version and the store's bookkeeping: the
     partitions of one sweep."""
@@ -264,6 +273,7 @@ __all__ = [
     "UnitResult",
     "apply",
     "batches",
+    "environment",
     "fingerprint",
     "label",
     "load_grid",
