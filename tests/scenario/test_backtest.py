@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 
 import pytest
 from typer.testing import CliRunner
 
 from critmin.cli.main import app
-from critmin.scenario import backtest
+from critmin.scenario import Scenario, backtest, parameters
+from critmin.scenario.spec import Response
 from critmin.store import Store
 
 pytestmark = pytest.mark.usefixtures("built_store")
@@ -60,26 +60,35 @@ def test_ratios_are_computed_from_the_model(built_store: Store, monkeypatch: pyt
             )
 
 
-def test_one_parameter_file_for_all_episodes(built_store: Store) -> None:
-    params = backtest.load_parameters()
-    for f in backtest.episode_files():
-        raw = tomllib.loads(f.read_text(encoding="utf-8"))
-        assert "response" not in raw and "prices" not in raw, f.name  # no per-episode tuning
-        ep = backtest.load_episode(f, params)
-        assert ep.spec.response.model_dump() == backtest.load_episode(f).spec.response.model_dump()
-
-
-def test_a_parameter_that_differs_from_its_source_is_refused(
+def test_episodes_run_with_the_documented_set_and_may_not_tune_it(
     built_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    documented = parameters.documented().values
+    expected = Response.model_validate(documented["response"]).model_dump()
+    for f in backtest.episode_files():
+        got = Scenario(backtest.load_episode(f).spec).spec.response.model_dump()
+        assert {k: got[k] for k in parameters.KEYS["response"]} == {
+            k: expected[k] for k in parameters.KEYS["response"]
+        }, f.name
     real = backtest._read
 
-    def tampered(file):  # type: ignore[no-untyped-def]
+    def tuned(file):  # type: ignore[no-untyped-def]
         raw = real(file)
-        if file.name == "parameters.toml":
-            raw["response"]["ramp"] = 0.05
+        raw["response"] = {"ramp": 0.5}
         return raw
 
-    monkeypatch.setattr(backtest, "_read", tampered)
-    with pytest.raises(backtest.BacktestError, match=r"sources\.ramp"):
-        backtest.load_parameters()
+    monkeypatch.setattr(backtest, "_read", tuned)
+    with pytest.raises(backtest.BacktestError, match=r"\[response\] is not allowed"):
+        backtest.load_episode(backtest.episode_files()[0])
+
+
+def test_summary_counts_hits_and_observations_inside_the_band(built_store: Store) -> None:
+    table = backtest.run_backtests(draws=50)
+    hits, inside, missing = backtest.counts(table)
+    ratio = table["ratio"].dropna()
+    assert hits == int(((ratio >= 0.5) & (ratio <= 2)).sum())
+    banded = table.dropna(subset=["low", "high"])
+    assert inside == int(
+        ((banded["observed"] >= banded["low"]) & (banded["observed"] <= banded["high"])).sum()
+    )
+    assert missing == int(table["predicted"].isna().sum())

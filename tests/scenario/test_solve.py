@@ -26,6 +26,7 @@ def _params(draws: int = 1, n: int = 3, **kw: float) -> Params:
         "leakage": 0.0,
         "spare_capacity": 0.0,
         "ramp": 0.0,
+        "rerouting": 1.0,
         "substitution": 0.0,
         "demand_elasticity": -0.5,
         "supply_elasticity": 0.5,
@@ -94,17 +95,62 @@ def test_more_spare_capacity_never_increases_shortfall(
 
 @settings(max_examples=30, deadline=None)
 @given(
-    st.lists(st.floats(0, 100), min_size=16, max_size=16), st.floats(0, 1), st.floats(0, 1), st.floats(0, 3)
+    st.lists(st.floats(0, 100), min_size=16, max_size=16),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.floats(0, 3),
+    st.floats(0, 1),
 )
 def test_closed_form_reaches_the_optimum_of_the_linear_program(
-    cells: list[float], severity: float, spare: float, stocks: float
+    cells: list[float], severity: float, spare: float, stocks: float, rerouting: float
 ) -> None:
     flows = np.array(cells).reshape(4, 4)
     flows[0, 1:] += 1.0
     net = _net(flows)
     shock = _shock(4, [1, 3])
-    p = _params(n=4, severity=severity, spare_capacity=spare, ramp=1.0, stocks=stocks)
+    p = _params(n=4, severity=severity, spare_capacity=spare, ramp=1.0, stocks=stocks, rerouting=rerouting)
     out = simulate(net, shock, p, 1)
     stock_volume = stocks * flows.sum(axis=0) / 12
     _, lp_unserved = solve_month_lp(net, shock, p, 0, stock_volume)
     assert np.isclose(out.unserved[0, 0, 0].sum(), lp_unserved.sum(), atol=1e-6 * flows.sum() + 1e-9)
+
+
+def test_a_ban_on_one_target_is_short_until_other_supply_is_rerouted() -> None:
+    # C0 (issuer) sells to C1 (the target) and to ROW; C2 sells only to ROW
+    flows = np.array([[10.0, 30.0, 0.0, 30.0], [0, 0, 0, 0], [0, 0, 5.0, 40.0], [0, 0, 0, 0]])
+    net = Network(
+        "x",
+        "x",
+        "t",
+        2024,
+        float(flows.sum()),
+        ["C0", "C1", "C2", "ROW"],
+        [Stage("refining", flows.sum(axis=1), flows)],
+        [],
+    )
+    shock = _shock(4, [1], duration=12)
+    frozen = simulate(net, shock, _params(n=4, rerouting=0.0), 12)
+    # nothing can be turned to the target: it misses all it bought from the issuer, every month
+    assert np.allclose(frozen.unserved[0, :, 0, 1], 30.0 / 12)
+    # with re-routing of 1 a year, the target replaces (τ+1)/12 of what it lost from C2's sales to ROW (45 a
+    # year, more than the 30 lost): its gap closes at the end of the year
+    moving = simulate(net, shock, _params(n=4, rerouting=1.0), 12)
+    short = moving.unserved[0, :, 0, 1]
+    expected = 30.0 / 12 * (1 - (np.arange(12) + 1) / 12)
+    assert np.allclose(short, expected)
+    assert short[0] > 0 and short[-1] == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0, 1), st.floats(0, 1), st.floats(0, 3))
+def test_more_rerouting_never_increases_shortfall_and_stocks_never_hide_the_market_gap(
+    rerouting: float, extra: float, stocks: float
+) -> None:
+    flows = np.array([[10.0, 30.0, 0.0, 30.0], [0, 1.0, 0, 0], [0, 2.0, 5.0, 40.0], [0, 0, 0, 3.0]])
+    net = _net(flows)
+    shock = _shock(4, [1], duration=12)
+    low = simulate(net, shock, _params(n=4, rerouting=rerouting, stocks=stocks), 12)
+    high = simulate(net, shock, _params(n=4, rerouting=min(1.0, rerouting + extra), stocks=stocks), 12)
+    assert np.all(high.unserved <= low.unserved + 1e-9)
+    # the market gap (what the price clears) is what is missing before stocks: never below the shortfall
+    assert np.all(low.market_gap + 1e-12 >= low.unserved[:, :, 0, :].sum(axis=2))

@@ -15,7 +15,7 @@ def backtest(
     """Run every backtest episode with the one documented parameter set and print observed, predicted
     (median parameters), the 5-95 % band, the ratio predicted/observed and the sources. JSON: one record
     per metric with episode, metric, observed, predicted, low, high, unit, source."""
-    from critmin.scenario.backtest import COLUMNS, FACTOR, run_backtests
+    from critmin.scenario.backtest import COLUMNS, FACTOR, counts, run_backtests
 
     ensure_store()
     table = run_backtests(draws=draws, seed=seed)
@@ -31,10 +31,10 @@ def backtest(
         title=f"Backtests: predicted (median parameters) vs observed; {draws} draws, seed {seed}",
         table_columns=["episode", "metric", "observed", "predicted", "low", "high", "ratio"],
     )
-    hits = table["ratio"].between(1 / FACTOR, FACTOR)
+    hits, inside, missing = counts(table)
     err_console.print(
-        f"{int(hits.sum())} of {len(table)} metrics within a factor of {FACTOR:g}; "
-        f"{int(table['ratio'].isna().sum())} without a prediction"
+        f"{hits} of {len(table)} metrics within a factor of {FACTOR:g}; {inside} observed values inside "
+        f"the 5-95 % band; {missing} without a prediction"
     )
     for episode, metric, note in zip(table["episode"], table["metric"], table["note"], strict=True):
         err_console.print(f"{episode} {metric}: {note}", highlight=False, markup=False)

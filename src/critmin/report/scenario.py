@@ -510,7 +510,7 @@ def parameters_table(scenario: Scenario) -> Table:
         for key in ("severity", "leakage", "licence_delay", "duration"):
             value = getattr(r, key)
             items.append((("restriction", i, key), f"{where}: {key}", _param_text(value)))
-    for key in ("spare_capacity", "ramp", "substitution", "stocks_months"):
+    for key in ("spare_capacity", "ramp", "rerouting", "substitution", "stocks_months"):
         items.append((("response", key), f"response: {key}", _param_text(getattr(spec.response, key))))
     for country, months in spec.response.stocks.items():
         items.append((("response", "stocks"), f"response: stocks {country} (months)", _param_text(months)))
@@ -524,6 +524,7 @@ def parameters_table(scenario: Scenario) -> Table:
                 f"{d.quantity:,g} {d.unit}",
             )
         )
+    documented = {n["item"]: n["source"] for n in scenario.defaulted}
     rows = []
     for loc, label, value in items:
         line = key_line(text, loc) if text else None
@@ -531,6 +532,8 @@ def parameters_table(scenario: Scenario) -> Table:
             line = None  # the key is not in the file: key_line fell back to its table's header
         if loc[0] == "demand":
             comment = spec.demand[int(loc[1])].source
+        elif f"{loc[0]}.{loc[-1]}" in documented:
+            comment = f"not set in the spec: documented default; {documented[f'{loc[0]}.{loc[-1]}']}"
         elif line is None:
             comment = "not set in the spec: critmin's default (docs/scenario-model.md)"
         else:

@@ -18,6 +18,7 @@ import pandas as pd
 from critmin import query, vocab
 from critmin.scenario.montecarlo import bands, draw
 from critmin.scenario.network import ROW, Network, NetworkCache, build_network
+from critmin.scenario.parameters import cap_multiple, complete
 from critmin.scenario.prices import market_multiples
 from critmin.scenario.solve import Outcome, Params, Shock, simulate
 from critmin.scenario.spec import Restriction, ScenarioSpecError, Spec, load_spec, month_index, parse_spec
@@ -88,12 +89,15 @@ class Scenario:
         notes: list[dict[str, str]] | None = None,
         networks: NetworkCache | None = None,
     ) -> None:
-        self.spec = spec
+        #: the spec as run: keys it leaves out are filled from the documented parameter set
+        self.spec, defaulted = complete(spec)
         self.path = path
         #: where networks come from when several scenarios share them (a sweep); else built per scenario
         self.networks = networks
         #: where parts of the spec came from (e.g. a registry measure), added to the notes table of a run
         self.notes = list(notes or [])
+        #: the notes of the keys the documented parameter set filled (item ``response.ramp`` etc.)
+        self.defaulted = defaulted
         self._prepared: dict[int, _Prepared] = {}  # networks built once per restriction
 
     @classmethod
@@ -116,7 +120,9 @@ class Scenario:
             issuer = vocab.resolve_country(r.issuer)
             named = [vocab.resolve_country(t) for t in r.targets if t.lower() != "all"]
             build = self.networks.get if self.networks else build_network
-            net = build(r.commodity, r.stage, self.spec.demand, keep=(issuer, *named))
+            year = self.spec.scenario.network_year
+            when = {} if year is None else {"year": year}
+            net = build(r.commodity, r.stage, self.spec.demand, keep=(issuer, *named), **when)
         except (query.NoDataError, vocab.UnknownNameError) as exc:
             raise ScenarioSpecError(f"{where}: {exc}") from None
         if issuer not in net.countries or net.stages[0].output[net.index(issuer)] <= 0:
@@ -157,6 +163,7 @@ class Scenario:
             leakage=draw(r.leakage, draws, rng),
             spare_capacity=draw(resp.spare_capacity, draws, rng),
             ramp=draw(resp.ramp, draws, rng),
+            rerouting=draw(resp.rerouting, draws, rng),
             substitution=draw(resp.substitution, draws, rng),
             stocks_months=stocks,
             demand_elasticity=draw(pr.demand_elasticity, draws, rng),
@@ -185,6 +192,10 @@ class Scenario:
                 mc = _chunked(prep, params, len(months), draws, progress)
             for name, frame in _tables(self.spec, prep, months, base, mc, params).items():
                 parts[name].append(frame)
+            if self.defaulted:
+                parts["notes"].append(
+                    pd.DataFrame([{"commodity": prep.net.commodity, **n} for n in self.defaulted])
+                )
         if self.notes:
             parts["notes"].insert(0, pd.DataFrame(self.notes, columns=list(parts["notes"][0].columns)))
         frames = {t: pd.concat(v, ignore_index=True) for t, v in parts.items()}
@@ -210,6 +221,7 @@ def _chunked(
         np.concatenate([o.idle for o in outs]),
         first.issuer_market,
         np.concatenate([o.stock_draw for o in outs]),
+        np.concatenate([o.market_gap for o in outs]),
     )
 
 
@@ -310,7 +322,7 @@ def _tables(
     p0 = prices.sort_values("year").iloc[-1] if not prices.empty else None
 
     def multiples(out: Outcome, p: Params) -> tuple[np.ndarray, np.ndarray]:
-        return market_multiples(out, p, tmask, spec.prices.cap_multiple)
+        return market_multiples(out, p, tmask, cap_multiple(spec))
 
     base_params = Scenario(spec)._params(r, net, 1, None)
     inside, outside = multiples(base, base_params)

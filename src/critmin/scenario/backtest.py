@@ -3,9 +3,9 @@
 Each episode is data (``critmin/data/backtests/<name>.toml``): a scenario spec without responses or prices,
 its severity as references to observed rows (``1 − after / before``; several pairs give a uniform range),
 and ``[[observed]]`` metrics whose values are references to rows of :func:`critmin.query.calibration`
-(a ratio of two dated prices, a percent change, or a published figure). Every episode runs with the one
-parameter set of ``parameters.toml``, whose numbers are checked against the calibration rows they cite
-(no per-episode tuning). Predictions are the model's price multiples inside the issuer and in the target
+(a ratio of two dated prices, a percent change, or a published figure). Every episode runs with the
+documented parameter set (:mod:`critmin.scenario.parameters`, the default of every scenario), whose numbers
+are checked against the calibration rows they cite (no per-episode tuning). Predictions are the model's price multiples inside the issuer and in the target
 market (:func:`critmin.scenario.prices.market_multiples`) and the time until the targets are served again;
 ``low``/``high`` are the 5th and 95th percentiles over the Monte Carlo draws. Method and results:
 docs/scenario-model.md, "Backtests".
@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from critmin import query
 from critmin.scenario import Scenario
 from critmin.scenario.montecarlo import QUANTILES
+from critmin.scenario.parameters import ParameterError, cap_multiple, number, row
 from critmin.scenario.prices import market_multiples
 from critmin.scenario.solve import Outcome, blocked_share, simulate
 from critmin.scenario.spec import ScenarioSpecError, Spec, month_index
@@ -46,11 +46,8 @@ def _files() -> Traversable:
 
 
 def episode_files() -> list[Traversable]:
-    """The episode files, sorted by name (every ``*.toml`` beside ``parameters.toml``)."""
-    return sorted(
-        (f for f in _files().iterdir() if f.name.endswith(".toml") and f.name != "parameters.toml"),
-        key=lambda f: f.name,
-    )
+    """The episode files, sorted by name."""
+    return sorted((f for f in _files().iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
 
 
 def _read(file: Traversable) -> dict[str, Any]:
@@ -61,52 +58,17 @@ def _read(file: Traversable) -> dict[str, Any]:
 
 
 def _row(ref: dict[str, Any], where: str) -> pd.Series:
-    """The one calibration row ``ref`` names (``table``, default episodes, and column = value pairs)."""
-    match = {k: v for k, v in ref.items() if k not in ("table", "change")}
-    table = ref.get("table", "episodes")
-    frame = query.calibration(table)
-    for column, value in match.items():
-        if column not in frame.columns:
-            raise BacktestError(f"{where}: no column {column!r} in the {table} table")
-        frame = frame[frame[column] == value]
-    if len(frame) != 1:
-        raise BacktestError(f"{where}: {len(frame)} {table} rows match {match} (need exactly one)")
-    return frame.iloc[0]
+    try:
+        return row(ref, where)
+    except ParameterError as exc:
+        raise BacktestError(str(exc)) from None
 
 
-def _number(row: pd.Series, column: str, where: str) -> float:
-    value = row[column]
-    if value is None or pd.isna(value):
-        raise BacktestError(f"{where}: the row has no number in {column!r} (source: {row['source']})")
-    return float(value)
-
-
-def load_parameters() -> dict[str, Any]:
-    """The ``[response]`` and ``[prices]`` tables of ``parameters.toml``, each sourced number checked.
-
-    Every entry of ``[sources]`` names a calibration row and column; the parameter (or its ``low``/``high``
-    part) must equal that number times ``scale``. A parameter without an entry is an assumption (its comment
-    says so); :class:`BacktestError` if a cited number differs from the data.
-    """
-    file = _files().joinpath("parameters.toml")
-    raw = _read(file)
-    sections = {k: raw.get(k, {}) for k in ("response", "prices")}
-    for name, refs in raw.get("sources", {}).items():
-        section = next((s for s in sections.values() if name in s), None)
-        if section is None:
-            raise BacktestError(f"parameters.toml: sources.{name} cites a parameter that is not set")
-        for ref in refs:
-            where = f"parameters.toml: sources.{name}"
-            row = _row(dict(ref["where"], table=ref["table"]), where)
-            expected = _number(row, ref["column"], where) * ref.get("scale", 1.0)
-            value = section[name]
-            part = ref.get("part")
-            got = value[part] if part else value
-            if not math.isclose(float(got), expected, rel_tol=1e-9, abs_tol=1e-12):
-                raise BacktestError(
-                    f"{where}: {name} {part or ''} is {got}, the cited row gives {expected:g}"
-                )
-    return sections
+def _number(found: pd.Series, column: str, where: str) -> float:
+    try:
+        return number(found, column, where)
+    except ParameterError as exc:
+        raise BacktestError(str(exc)) from None
 
 
 @dataclass
@@ -143,18 +105,27 @@ def _severity(pairs: list[dict[str, Any]], where: str) -> tuple[float | dict[str
     return severity, list(dict.fromkeys(sources))
 
 
-def load_episode(file: Traversable, parameters: dict[str, Any] | None = None) -> Episode:
-    """An episode file with the documented parameter set merged in, checked as a scenario spec."""
+def load_episode(file: Traversable) -> Episode:
+    """An episode file checked as a scenario spec; it runs with the documented parameter set, so an episode
+    that sets its own ``[response]`` or ``[prices]`` (per-episode tuning) is refused."""
     raw = _read(file)
     meta = raw.pop("backtest", None)
     observed = raw.pop("observed", [])
     pairs = raw.pop("severity", [])
     if not meta or "episode" not in meta or not observed:
         raise BacktestError(f"{file.name}: needs [backtest] with episode and at least one [[observed]]")
-    severity, sources = _severity(pairs, file.name)
+    tuned = [k for k in ("response", "prices") if k in raw]
+    if tuned:
+        raise BacktestError(
+            f"{file.name}: [{tuned[0]}] is not allowed: every episode runs with data/scenario/parameters.toml"
+        )
+    sources: list[str] = []
     for r in raw.get("restriction", []):
-        r["severity"] = severity
-    raw.update(parameters if parameters is not None else load_parameters())
+        # a [[severity]] pair with a commodity belongs to that restriction; one without to every restriction
+        mine = [p for p in pairs if p.get("commodity", r.get("commodity")) == r.get("commodity")]
+        r["severity"], found = _severity(mine, f"{file.name}: restriction {r.get('commodity')}")
+        sources.extend(found)
+    sources = list(dict.fromkeys(sources))
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as exc:
@@ -187,20 +158,25 @@ class _Run:
     inside: tuple[np.ndarray, np.ndarray]  # (median-parameter run, draws), each (·, months)
     outside: tuple[np.ndarray, np.ndarray]
     start: int
-    shortfall: tuple[np.ndarray, np.ndarray]  # targets' unserved share at the restricted stage
+    shortfall: tuple[np.ndarray, np.ndarray]  # targets' market gap (before stocks) as a share of demand
     blocked: float  # blocked share of the targets' demand, mean over the months in force (median parameters)
+    cap: float  # the price formula's cap on the multiple
+    year: int  # the year of the network's world volume
+    commodity: str
 
 
-def _run(spec: Spec, draws: int, seed: int) -> _Run:
+def _run(spec: Spec, draws: int, seed: int, commodity: str) -> _Run:
+    """The episode's restriction on ``commodity`` run at median parameters and over ``draws`` draws."""
     scenario = Scenario(spec)
-    r = spec.restriction[0]
+    spec = scenario.spec
+    r = next(x for x in spec.restriction if x.commodity == commodity)
     prep = scenario._prepare(r)
     months = spec.scenario.months
     params_med = scenario._params(r, prep.net, 1, None)
     params_mc = scenario._params(r, prep.net, draws, np.random.default_rng(seed))
     base = simulate(prep.net, prep.shock, params_med, months)
     mc = simulate(prep.net, prep.shock, params_mc, months)
-    cap = spec.prices.cap_multiple
+    cap = cap_multiple(spec)
     targets = prep.shock.targets
     mult_base = market_multiples(base, params_med, targets, cap)
     mult_mc = market_multiples(mc, params_mc, targets, cap)
@@ -214,7 +190,7 @@ def _run(spec: Spec, draws: int, seed: int) -> _Run:
     ]
 
     def share(out: Outcome) -> np.ndarray:
-        return np.asarray(out.unserved[:, :, 0, :][:, :, targets].sum(axis=2) / demand)
+        return np.asarray(out.market_gap / demand)
 
     return _Run(
         scenario,
@@ -225,12 +201,15 @@ def _run(spec: Spec, draws: int, seed: int) -> _Run:
         prep.shock.start,
         (share(base), share(mc)),
         float(np.mean(lost)) / demand if lost and demand > 0 else 0.0,
+        cap,
+        prep.net.year,
+        prep.net.commodity,
     )
 
 
 def _recovery(share: np.ndarray, start: int) -> np.ndarray:
-    """Years from the shock's start to the first month from which the targets are fully served (NaN: not
-    within the run), per draw."""
+    """Years from the shock's start to the first month from which the targets' market gap is closed (by
+    re-routing, new supply and substitution; NaN: not within the run), per draw."""
     short = share > 1e-9
     months = short.shape[1]
     last = np.where(short.any(axis=1), months - 1 - np.argmax(short[:, ::-1], axis=1), start - 1)
@@ -270,10 +249,11 @@ def _predict(
     return float(point[0]), float(lo), float(hi), u
 
 
-def _why(observed: float, predicted: float | None, output: str, u: float | None, run: _Run) -> str:
+def _why(observed: float, predicted: float | None, how: dict[str, Any], u: float | None, run: _Run) -> str:
     """Plain words on a hit or a miss, from the model's own state."""
     if predicted is None:
         return "no prediction"
+    output = how["output"]
     ratio = predicted / observed
     if 1 / FACTOR <= ratio <= FACTOR:
         return f"within a factor of {FACTOR:g}"
@@ -281,7 +261,7 @@ def _why(observed: float, predicted: float | None, output: str, u: float | None,
     if output == "recovery":
         if predicted == 0:
             return words + "; the targets are never short in the model, so there is nothing to recover from"
-        return words + "; recovery in the model is the ramp plus substitution closing the gap"
+        return words + "; recovery in the model is re-routing, the ramp and substitution closing the gap"
     if output == "inside":
         if observed > 1 >= predicted:
             return (
@@ -290,26 +270,47 @@ def _why(observed: float, predicted: float | None, output: str, u: float | None,
                 "domestic stockpiling or output cuts, which raised it"
             )
         return words
-    if u is not None and u <= 1e-9:
-        if run.blocked <= 1e-9:
-            return (
-                words
-                + "; the store has no cross-border flows of this stage from the issuer, so nothing is blocked"
-            )
+    if predicted >= run.cap * (1 - 1e-9):
+        return words + f"; at the cap of the price formula ({run.cap:g}x), not an independent prediction"
+    if run.blocked <= 1e-9:
         return (
             words
-            + f"; the model blocks {100 * run.blocked:.0f} % of the targets' demand, and stocks (1-3.3 months), "
-            "the ramp and substitution cover it, so no shortfall and no price rise remain; prices rose anyway "
-            "(precautionary buying, the heavy elements' tighter market), which the model does not have"
+            + "; the store has no cross-border flows of this stage from the issuer, so nothing is blocked"
+        )
+    if "base_months" in how and observed > 1 >= predicted:
+        return (
+            words
+            + "; between the two months the model's gap only narrows (re-routing, the ramp and substitution "
+            "grow), so its price can only fall; what raised the observed price is not in the model"
+        )
+    if u is not None and u <= 1e-9:
+        return (
+            words
+            + f"; the model blocks {100 * run.blocked:.0f} % of the targets' demand, and by then re-routing, the "
+            f"ramp (a share of the {run.year} world market) and substitution have closed the gap, so no price "
+            "rise remains"
         )
     if u is not None and observed > 1 and 0 < u < 1:
         implied = -math.log(1 - u) / math.log(observed)
+        pooled = (
+            "; pooled rare-earth oxide hides the heavy elements' tighter market"
+            if run.commodity == "rare-earths"
+            else ""
+        )
         return (
             words
-            + f"; targets short {100 * u:.0f} % in the model: an elasticity sum ε_s − ε_d of {implied:.2g} "
-            "(documented median 1) would reproduce it; pooled rare-earth oxide hides the heavy elements' tighter market"
+            + f"; targets short {100 * u:.0f} % before stocks in the model: an elasticity sum ε_s − ε_d of "
+            f"{implied:.2g} (documented median 1, a definitional bound) would reproduce it{pooled}"
         )
     return words
+
+
+def counts(table: pd.DataFrame) -> tuple[int, int, int]:
+    """Metrics within a factor of :data:`FACTOR`, observations inside the 5-95 % band, metrics without a
+    prediction."""
+    hits = int(table["ratio"].between(1 / FACTOR, FACTOR).sum())
+    inside = int(((table["observed"] >= table["low"]) & (table["observed"] <= table["high"])).sum())
+    return hits, inside, int(table["predicted"].isna().sum())
 
 
 def run_episode(ep: Episode, draws: int = 1000, seed: int = 0) -> pd.DataFrame:
@@ -321,13 +322,11 @@ def run_episode(ep: Episode, draws: int = 1000, seed: int = 0) -> pd.DataFrame:
         observed, unit, sources = _observed(metric, where)
         how = metric["predicted"]
         commodity = how.get("commodity", ep.spec.restriction[0].commodity)
+        if commodity not in {r.commodity for r in ep.spec.restriction}:
+            raise BacktestError(f"{where}: predicted.commodity {commodity!r} has no [[restriction]]")
         if commodity not in runs:
-            spec = ep.spec
-            if commodity != spec.restriction[0].commodity:
-                r = spec.restriction[0].model_copy(update={"commodity": commodity})
-                spec = spec.model_copy(update={"restriction": [r]})
             try:
-                runs[commodity] = _run(spec, draws, seed)
+                runs[commodity] = _run(ep.spec, draws, seed, commodity)
             except ScenarioSpecError as exc:
                 runs[commodity] = str(exc).split(": ", 2)[-1]
         run = runs[commodity]
@@ -336,7 +335,7 @@ def run_episode(ep: Episode, draws: int = 1000, seed: int = 0) -> pd.DataFrame:
             note = f"no prediction: {run}"
         else:
             predicted, low, high, u = _predict(run, ep.spec, how, where)
-            note = _why(observed, predicted, how["output"], u, run)
+            note = _why(observed, predicted, how, u, run)
             if predicted is None and how["output"] == "recovery":
                 note = f"not recovered within the {ep.spec.scenario.months}-month run"
         rows.append(
@@ -358,16 +357,17 @@ def run_episode(ep: Episode, draws: int = 1000, seed: int = 0) -> pd.DataFrame:
 
 def run_backtests(draws: int = 1000, seed: int = 0) -> pd.DataFrame:
     """All episodes with the documented parameter set (same seed → same table)."""
-    parameters = load_parameters()
-    frames = [run_episode(load_episode(f, parameters), draws, seed) for f in episode_files()]
+    frames = [run_episode(load_episode(f), draws, seed) for f in episode_files()]
     return pd.concat(frames, ignore_index=True)
 
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The JSON records: exactly :data:`COLUMNS`, missing values as None."""
     out = []
-    for row in table[list(COLUMNS)].to_dict("records"):
-        out.append({str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()})
+    for record in table[list(COLUMNS)].to_dict("records"):
+        out.append(
+            {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+        )
     return out
 
 
@@ -376,7 +376,6 @@ __all__ = [
     "BacktestError",
     "Episode",
     "load_episode",
-    "load_parameters",
     "records",
     "run_backtests",
 ]

@@ -22,7 +22,7 @@ from critmin.scenario.network import _data_commodity, _world, chain_for
 from critmin.scenario.spec import Restriction, ScenarioSpecError, Spec, load_spec, month_index
 
 #: the folder of the example specs (a source checkout; an installed wheel has none)
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "scenarios"
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "scenario" / "examples"
 REGISTRY = "critmin export-control registry"
 
 
@@ -107,7 +107,7 @@ def spec_from_event(
     for cid in split(event["commodity_ids"]):
         try:
             data_cid = _data_commodity(cid)
-            _world(data_cid)  # every network needs a world total
+            _world(data_cid, chain_for(data_cid))  # every network needs a world total
             groups.setdefault(data_cid, []).append(cid)
         except (query.NoDataError, vocab.UnknownNameError):
             skipped.append(cid)

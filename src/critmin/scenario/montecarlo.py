@@ -16,8 +16,10 @@ from critmin.scenario.spec import Param, Triangular, Uniform, median
 QUANTILES = (0.05, 0.5, 0.95)
 
 
-def draw(param: Param, draws: int, rng: np.random.Generator | None) -> np.ndarray:
+def draw(param: Param | None, draws: int, rng: np.random.Generator | None) -> np.ndarray:
     """``draws`` values of ``param``; with ``rng`` None (deterministic run) every value is the median."""
+    if param is None:
+        raise ValueError("a parameter left unset: complete the spec with the documented set first")
     if rng is None or isinstance(param, int | float):
         return np.full(draws, median(param))
     if isinstance(param, Uniform):

@@ -35,15 +35,16 @@ def market_multiples(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Price multiples ``(draws, months)`` inside the issuer and in the target market.
 
-    Outside, ``u`` is the targets' unserved share of their demand at the restricted stage; inside, the
-    issuer's idle volume (blocked exports nobody else took) is a surplus ``−idle / issuer market``.
+    Outside, ``u`` is the market gap: what the targets miss at the restricted stage after re-routing, new
+    supply and substitution but *before* they draw on their stocks, as a share of their demand. Stocks keep
+    factories running (the physical shortfall) but are not offered to the market: in every calibration episode
+    the price outside rose within weeks of the measure, while buyers still had cover (Rotterdam gallium +114 %
+    by December 2023; European Dy and Tb oxide about ×3 by 6 May 2025, when car makers' stocks lasted into
+    June; ../shared/data/scenario_calibration/episodes.csv). Inside, the issuer's idle volume (blocked
+    exports nobody else took) is a surplus ``−idle / issuer market``.
     """
     target_demand = out.demand[0][targets].sum()
-    u_out = (
-        out.unserved[:, :, 0, :][:, :, targets].sum(axis=2) / target_demand
-        if target_demand > 0
-        else 0 * out.idle
-    )
+    u_out = out.market_gap / target_demand if target_demand > 0 else 0 * out.idle
     u_in = -out.idle / out.issuer_market if out.issuer_market > 0 else 0 * out.idle
     e_d, e_s = p.demand_elasticity[:, None], p.supply_elasticity[:, None]
     return price_multiple(u_in, e_d, e_s, cap), price_multiple(u_out, e_d, e_s, cap)

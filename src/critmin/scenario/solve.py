@@ -5,11 +5,14 @@ Each month the restricted stage is the linear program
     max Σ_j w_j s_j   s.t.  s_j = x_kj + y_j + z_j ≤ d_j(t)
                             Σ_j x_kj ≤ Q_k,   x_kj ≤ b_kj − L_j(t)  for targets j
                             Σ_j y_j ≤ Q_R + spare(t),   0 ≤ z_j ≤ S_j(t)
+                            Σ_{j∈T} y_j ≤ b_RT + min(r(t) · ΣL, b_RN) + s_T · spare(t)
 
-(issuer k, the other producers pooled as R since unrestricted flows can be re-routed, stocks z). Its optimum
-has a closed form: non-targets are served in full (the issuer's freed volume backfills them), and the targets
-share the relief ``min(freed, b_RN) + spare(t)`` (R's volume re-routed from non-targets plus ramped spare
-capacity) in order of priority, pro rata to their gaps within a priority, then draw on their own stocks.
+(issuer k, the other producers pooled as R, stocks z; ``r(t)`` the share of the blocked volume ``ΣL`` that
+buyers have replaced by month t with R's sales to non-targets, since new contracts and qualification take
+time; ``s_T`` the targets' share of the demand outside the issuer, since new supply is sold to that whole
+market). Its optimum has a closed form: non-targets are served in full (the issuer's freed volume backfills
+them), and the targets share the relief ``min(r(t) · freed, b_RN) + s_T · spare(t)`` in order of priority, pro
+rata to their gaps within a priority, then draw on their own stocks.
 :func:`simulate` evaluates that closed form for all Monte Carlo draws at once; :func:`solve_month_lp` solves
 the same month with HiGHS (``scipy.optimize.linprog``) and is the reference it is tested against.
 Downstream stages follow by fixed input coefficients (Leontief): a producer short of a share ``u_i`` of its
@@ -34,6 +37,7 @@ class Params:
     leakage: np.ndarray
     spare_capacity: np.ndarray
     ramp: np.ndarray
+    rerouting: np.ndarray
     substitution: np.ndarray
     stocks_months: np.ndarray
     demand_elasticity: np.ndarray
@@ -55,13 +59,15 @@ class Shock:
 @dataclass
 class Outcome:
     """Monthly results per draw: unserved ``(draws, months, stages, n)``, demand ``(stages, n)`` per month,
-    issuer's idle volume and the targets' demand ``(draws, months)``."""
+    the issuer's idle volume, the stocks drawn and the market gap ``(draws, months)``: what the targets miss
+    at the restricted stage before drawing on their stocks (the quantity the price clears)."""
 
     unserved: np.ndarray
     demand: np.ndarray
     idle: np.ndarray
     issuer_market: float
     stock_draw: np.ndarray
+    market_gap: np.ndarray
 
 
 def blocked_share(shock: Shock, p: Params, t: int) -> np.ndarray:
@@ -73,6 +79,19 @@ def blocked_share(shock: Shock, p: Params, t: int) -> np.ndarray:
         return np.zeros(draws)
     severity = np.ones(draws) if tau < shock.licence_delay else p.severity
     return severity * (1.0 - p.leakage)
+
+
+def target_share(flows: np.ndarray, issuer: int, targets: np.ndarray) -> float:
+    """``s_T``: the targets' share of the demand outside the issuer (1 when every importer is a target)."""
+    demand = flows.sum(axis=0)
+    outside = demand.sum() - demand[issuer]
+    return float(demand[targets].sum() / outside) if outside > 0 else 0.0
+
+
+def rerouted_share(p: Params, tau: int) -> np.ndarray:
+    """``r(t) = min(1, r · (τ + 1) / 12)``: the share of the blocked volume that buyers have replaced with
+    other producers' sales to non-targets ``τ`` months after the start (``r`` per year)."""
+    return np.minimum(1.0, p.rerouting * (tau + 1) / 12.0)
 
 
 def simulate(net: Network, shock: Shock, p: Params, months: int) -> Outcome:
@@ -91,11 +110,13 @@ def simulate(net: Network, shock: Shock, p: Params, months: int) -> Outcome:
     q_r = output.sum() - output[k]
     # R's volume reaching non-targets and the issuer's home market: what the issuer's freed output can replace
     b_rn = flows[:, ~targets].sum() - flows[k, ~targets].sum()
+    share_t = target_share(flows, k, targets)
     world = output.sum()
     stocks = p.stocks_months * demand[None, :]  # months of consumption → volume
     unserved = np.zeros((draws, months, len(net.stages), n))
     idle = np.zeros((draws, months))
     drawn = np.zeros((draws, months))
+    market = np.zeros((draws, months))
     classes = sorted({float(w) for w in shock.priority[targets]}, reverse=True)
     for t in range(months):
         blocked = blocked_share(shock, p, t)
@@ -104,11 +125,11 @@ def simulate(net: Network, shock: Shock, p: Params, months: int) -> Outcome:
         tau = t - shock.start
         lost = blocked[:, None] * b_k[None, :] * targets[None, :]  # L_j
         freed = lost.sum(axis=1)
-        swap = np.minimum(freed, b_rn)
+        swap = np.minimum(rerouted_share(p, tau) * freed, b_rn)
         spare = np.minimum(p.spare_capacity * q_r, p.ramp * world * (tau + 1) / 12.0)
         subst = np.minimum(1.0, p.substitution * (tau + 1) / 12.0)[:, None] * demand[None, :]
         gap = np.maximum(lost - subst * targets[None, :], 0.0)
-        relief = swap + spare
+        relief = swap + share_t * spare
         for w in classes:
             member = targets & (shock.priority == w)
             need = (gap * member[None, :]).sum(axis=1)
@@ -116,6 +137,7 @@ def simulate(net: Network, shock: Shock, p: Params, months: int) -> Outcome:
             frac = np.divide(give, need, out=np.zeros(draws), where=need > 0)
             gap = gap - gap * member[None, :] * frac[:, None]
             relief = relief - give
+        market[:, t] = gap.sum(axis=1)
         draw = np.minimum(stocks, gap)
         stocks = stocks - draw
         gap = gap - draw
@@ -131,7 +153,7 @@ def simulate(net: Network, shock: Shock, p: Params, months: int) -> Outcome:
         )
         unserved[:, :, si, :] = u @ (net.stages[si].flows / 12.0)
     issuer_market = float(demand[k] + flows[k, others].sum())
-    return Outcome(unserved, demands, idle, issuer_market, drawn)
+    return Outcome(unserved, demands, idle, issuer_market, drawn, market)
 
 
 def solve_month_lp(
@@ -170,6 +192,12 @@ def solve_month_lp(
     rhs.append([output[k]])
     rows.append(np.concatenate([np.zeros(n), np.ones(n), np.zeros(n)])[None, :])
     rhs.append([output.sum() - output[k] + spare])
+    # R's volume reaching the targets: its own sales to them, what can be re-routed from non-targets, spare
+    b_rt = flows[:, targets].sum() - flows[k, targets].sum()
+    b_rn = flows[:, ~targets].sum() - flows[k, ~targets].sum()
+    reroute = float(rerouted_share(p, tau)[draw]) if blocked > 0 else 1.0
+    rows.append(np.concatenate([np.zeros(n), targets.astype(float), np.zeros(n)])[None, :])
+    rhs.append([b_rt + min(reroute * lost.sum(), b_rn) + target_share(flows, k, targets) * spare])
     upper = np.concatenate([np.where(targets, flows[k] - lost, np.inf), np.full(n, np.inf), stocks])
     res = linprog(
         c,

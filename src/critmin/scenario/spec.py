@@ -82,7 +82,9 @@ def bounds(param: Param) -> tuple[float, float]:
     return (float(param), float(param)) if isinstance(param, int | float) else (param.low, param.high)
 
 
-def _in_range(name: str, param: Param, lo: float, hi: float) -> Param:
+def _in_range(name: str, param: Param | None, lo: float, hi: float) -> Param | None:
+    if param is None:
+        return None
     a, b = bounds(param)
     if a < lo or b > hi:
         raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}], got {a:g}..{b:g}")
@@ -105,6 +107,8 @@ class ScenarioSection(_Strict):
     description: str = ""
     start: str
     months: int = Field(ge=1, le=120)
+    #: the year of production, shares and trade the network is built from (default: the latest in the store)
+    network_year: int | None = Field(default=None, ge=1990, le=2100)
 
     @field_validator("start")
     @classmethod
@@ -136,37 +140,41 @@ class Restriction(_Strict):
     @field_validator("severity")
     @classmethod
     def _severity(cls, value: Param) -> Param:
-        return _in_range("severity", value, 0.0, 1.0)
+        _in_range("severity", value, 0.0, 1.0)
+        return value
 
     @field_validator("leakage")
     @classmethod
     def _leakage(cls, value: Param) -> Param:
-        return _in_range("leakage", value, 0.0, 1.0)
+        _in_range("leakage", value, 0.0, 1.0)
+        return value
 
 
 class Response(_Strict):
-    """``[response]``: spare capacity, ramp, stocks, substitution and priorities (all user inputs)."""
+    """``[response]``: spare capacity, ramp, re-routing, stocks, substitution and priorities. A key left out
+    takes the documented default (:mod:`critmin.scenario.parameters`)."""
 
-    spare_capacity: Param = 0.0
-    ramp: Param = 0.0
-    stocks_months: Param = 0.0
+    spare_capacity: Param | None = None
+    ramp: Param | None = None
+    rerouting: Param | None = None
+    stocks_months: Param | None = None
     stocks: dict[str, Param] = Field(default_factory=dict)
-    substitution: Param = 0.0
+    substitution: Param | None = None
     priority: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("spare_capacity")
     @classmethod
-    def _spare(cls, value: Param) -> Param:
+    def _spare(cls, value: Param | None) -> Param | None:
         return _in_range("spare_capacity", value, 0.0, 100.0)
 
-    @field_validator("ramp", "substitution")
+    @field_validator("ramp", "substitution", "rerouting")
     @classmethod
-    def _share(cls, value: Param) -> Param:
+    def _share(cls, value: Param | None) -> Param | None:
         return _in_range("a share per year", value, 0.0, 1.0)
 
     @field_validator("stocks_months")
     @classmethod
-    def _months(cls, value: Param) -> Param:
+    def _months(cls, value: Param | None) -> Param | None:
         return _in_range("stocks_months", value, 0.0, 120.0)
 
     @field_validator("stocks")
@@ -186,30 +194,32 @@ class Response(_Strict):
 
 
 class Prices(_Strict):
-    """``[prices]``: short-run elasticities, the price series to scale and the cap on the multiple."""
+    """``[prices]``: short-run elasticities, the price series to scale and the cap on the multiple. A key left
+    out takes the documented default (:mod:`critmin.scenario.parameters`)."""
 
     form: str | None = None
-    demand_elasticity: Param = -0.5
-    supply_elasticity: Param = 0.5
-    cap_multiple: float = Field(default=26.0, gt=1.0)
+    demand_elasticity: Param | None = None
+    supply_elasticity: Param | None = None
+    cap_multiple: float | None = Field(default=None, gt=1.0)
 
     @field_validator("demand_elasticity")
     @classmethod
-    def _demand(cls, value: Param) -> Param:
+    def _demand(cls, value: Param | None) -> Param | None:
         return _in_range("demand_elasticity", value, -10.0, 0.0)
 
     @field_validator("supply_elasticity")
     @classmethod
-    def _supply(cls, value: Param) -> Param:
+    def _supply(cls, value: Param | None) -> Param | None:
         return _in_range("supply_elasticity", value, 0.0, 10.0)
 
     @model_validator(mode="after")
     def _some_response(self) -> Prices:
         # a distribution may touch 0 at both ends (the definitional bounds of "inelastic"): a zero sum then
         # has probability zero; two fixed zeros leave no price response at all
-        if median(self.supply_elasticity) - median(self.demand_elasticity) <= 0 or (
-            bounds(self.supply_elasticity)[0] - bounds(self.demand_elasticity)[1] < 0
-        ):
+        supply, demand = self.supply_elasticity, self.demand_elasticity
+        if supply is None or demand is None:
+            return self
+        if median(supply) - median(demand) <= 0 or bounds(supply)[0] - bounds(demand)[1] < 0:
             raise ValueError("supply_elasticity - demand_elasticity must be positive in every draw")
         return self
 
