@@ -178,3 +178,26 @@ def test_command_writes_to_an_fsspec_url(files: tuple[Path, Path], tmp_path: Pat
     with fs.open(f"{root}/sweep.parquet", "rb") as handle:
         pd.testing.assert_frame_equal(pd.read_parquet(handle), pd.read_parquet(tmp_path / "local" / "sweep.parquet"))  # fmt: skip
     fs.rm(root, recursive=True)
+
+
+def test_a_grid_over_commodities_and_targets_ranks_single_target_bans(files: tuple[Path, Path]) -> None:
+    """``commodity`` is a grid key and a result column: it appears once; the base spec's price series is
+    dropped for other commodities; a ban on one target leaves that target short."""
+    base = parse_spec(
+        SPEC.replace("[response]", '[prices]\nform = "dysprosium oxide 99.5% min"\n\n[response]')
+    )
+    grid_file = files[1].parent / "commodities.toml"
+    grid_file.write_text(
+        'commodity = ["rare-earths", "gallium"]\ntarget = ["all", "USA"]\nseverity = [1.0]\n'
+    )
+    context = sw.SweepContext(base, sw.load_grid(grid_file), 20, 3)
+    result = sw.run_unit(context, list(range(len(context.grid.points()))))
+    rows = result.rows
+    assert list(rows.columns).count("commodity") == 1
+    assert not result.skipped, result.skipped
+    assert set(rows["commodity"]) == {"rare-earths", "gallium"}
+    usa = rows[
+        (rows["target"] == "USA") & (rows["kind"] == "importer") & (rows["commodity"] == "rare-earths")
+    ]
+    assert usa.loc[usa["exposed"] == "USA", "unserved"].iloc[0] > 0
+    assert (usa.loc[usa["exposed"] != "USA", "unserved"] == 0).all()

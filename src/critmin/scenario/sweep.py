@@ -9,7 +9,8 @@ A grid is a TOML file of keys → lists of values::
     duration = [6, 12]
     "response.spare_capacity" = [0.0, 0.2]   # any key of [scenario], [response] or [prices], dotted
 
-Keys of a ``[[restriction]]`` apply to the base spec's one restriction. Every combination (the product of
+Keys of a ``[[restriction]]`` apply to the base spec's one restriction; a grid that varies ``commodity``
+drops the base spec's ``prices.form`` (a price series of its own commodity) unless it sets ``prices.form``. Every combination (the product of
 the lists, in the file's order) is checked like a spec file before anything runs. Each combination runs with
 its own seed, :func:`point_seed` — a hash of its sorted key/value pairs mixed with the sweep's seed — so a
 sweep gives the same numbers in one process and on any cluster, in any order. A combination that cannot run
@@ -141,6 +142,9 @@ def apply(spec: Spec, point: dict[str, Any], where: str = "grid") -> Spec:
             raw["restriction"][0]["targets"] = [value]
         else:
             raw["restriction"][0][name] = value
+    if "commodity" in point and "prices.form" not in point:
+        # the base spec's price series belongs to its own commodity: another commodity uses its latest series
+        raw["prices"]["form"] = None
     try:
         return Spec.model_validate(raw)
     except ValidationError as exc:
@@ -205,12 +209,26 @@ def _summary(point: int, keys: dict[str, Any], seed: int, result: Any) -> pd.Dat
     )
     sectors["kind"] = "sector"
     frame = pd.concat([importers, sectors], ignore_index=True)
+    # text columns stay text when a combination has no row with a value (e.g. nobody is short: no stage)
+    for column in ("commodity", "stage", "kind", "exposed", "unit"):
+        frame[column] = frame[column].astype("string")
     frame["seed"] = seed
     frame["unit"] = frame["unit"].str.replace(" per month", "", regex=False)
+    # a grid key that is also a result column (``commodity``, ``stage``) leads as the grid's value; the modelled
+    # value stays beside it as ``<key>_modelled`` only where it differs (an element run on its group's network)
+    modelled = []
+    for key, value in keys.items():
+        if key in frame.columns:
+            if (frame[key].astype(str) == str(value)).all():
+                frame = frame.drop(columns=key)
+            else:
+                frame = frame.rename(columns={key: f"{key}_modelled"})
+                modelled.append(f"{key}_modelled")
     for key, value in reversed(keys.items()):
         frame.insert(0, key, [value] * len(frame))
     frame.insert(0, "point", point)
-    return frame[["point", *keys, *COLUMNS]]
+    rest = [c if c not in keys else f"{c}_modelled" for c in COLUMNS]
+    return frame[["point", *keys, *[c for c in rest if c in frame.columns or c in modelled]]]
 
 
 def run_unit(context: SweepContext, batch: list[int]) -> UnitResult:
