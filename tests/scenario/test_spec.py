@@ -57,3 +57,21 @@ def test_missing_key_and_bad_toml() -> None:
         parse_spec(GOOD.replace('issuer = "China"\n', ""))
     with pytest.raises(ScenarioSpecError, match="not valid TOML"):
         parse_spec("[scenario\n")
+
+
+def test_new_keys_are_checked_with_their_line() -> None:
+    text = GOOD.replace("months = 6", "months = 6\nnetwork_year = 1800")
+    with pytest.raises(ScenarioSpecError, match=r"<spec>:5: scenario\.network_year"):
+        parse_spec(text)
+    text = GOOD + "\n[response]\nrerouting = 1.5\n"
+    with pytest.raises(ScenarioSpecError, match=r":15: response\.rerouting: a share per year must lie in"):
+        parse_spec(text)
+
+
+def test_response_and_prices_left_out_stay_unset_until_completed() -> None:
+    spec = parse_spec(GOOD)
+    assert spec.response.ramp is None and spec.prices.demand_elasticity is None
+    # a spec that sets only one elasticity is checked once the other is filled (parameters.complete)
+    text = GOOD + "\n[prices]\nsupply_elasticity = 0.0\ndemand_elasticity = 0.0\n"
+    with pytest.raises(ScenarioSpecError, match="must be positive in every draw"):
+        parse_spec(text)
