@@ -198,17 +198,35 @@ def test_news_proposals_are_accepted_and_rejected_with_the_token(server: str, br
 
 
 def test_a_small_scenario_runs_from_the_form_and_its_url_is_shareable(server: str, browser: Any) -> None:
+    from critmin.scenario.parameters import KEYS
+
     page, errors, outside = _open(browser, f"{server}/scenarios")
+    defaults = page.get_by_role("table")  # the documented defaults the form leaves to critmin, with sources
+    assert defaults.get_by_role("rowheader").count() == sum(len(keys) for keys in KEYS.values())
+    assert "uniform 1\u20133.3 months" in defaults.inner_text()
+    source = defaults.locator("details", has=page.locator("a")).first
+    assert not source.locator("a").first.is_visible()
+    source.locator("summary").click()  # the full source list unfolds
+    assert source.locator("a").first.is_visible()
     page.get_by_role("spinbutton", name="from", exact=True).fill("0.6")
     page.get_by_label("Duration (months)").fill("3")
     page.get_by_label("Draws").fill("20")
+    delay = page.get_by_label("Licence delay (months)")
+    assert delay.get_attribute("aria-describedby") == "licence-delay-help"
+    delay.fill("4")  # longer than the restriction: the form does not submit
     page.get_by_role("button", name="Run").click()
+    assert page.locator("#licence-delay:invalid").count() == 1 and page.inner_text("#run-status") == ""
+    delay.fill("2")
+    with page.expect_request(lambda r: r.method == "POST" and "/api/scenarios" in r.url) as posted:
+        page.get_by_role("button", name="Run").click()
+    assert [r["licence_delay"] for r in posted.value.post_data_json["restriction"]] == [2]
     page.wait_for_selector("#flows svg", timeout=30000)
     assert page.inner_text("#run-status").startswith("Done:")
     assert page.locator("#shortfall svg g.mark-rect path").count() > 0  # a bar per importer short of supply
     assert page.locator("#prices svg g.mark-area path").count() > 0  # the 5–95 % band of the fan
     shared = page.url
     assert "severity_low=0.6" in shared and "draws=20" in shared and "commodity=rare-earths" in shared
+    assert "licence_delay=2" in shared
     from axe_playwright_python.sync_playwright import Axe
 
     bad = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
@@ -218,5 +236,6 @@ def test_a_small_scenario_runs_from_the_form_and_its_url_is_shareable(server: st
     again, errors_again, _ = _open(browser, shared)  # the shared URL fills the form and runs it
     again.wait_for_selector("#flows svg", timeout=30000)
     assert again.get_by_role("spinbutton", name="from", exact=True).input_value() == "0.6"
+    assert again.get_by_label("Licence delay (months)").input_value() == "2"
     assert not outside and not errors and not errors_again, (outside, errors, errors_again)
     again.close()

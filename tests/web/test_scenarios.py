@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -72,6 +73,8 @@ def test_a_scenario_runs_in_the_background_and_gives_its_tables(client: TestClie
         (("restriction", 0, "severity"), 1.5, "restriction.0.severity"),
         (("restriction", 0, "sevrity"), 0.5, "restriction.0.sevrity"),
         (("scenario", "months"), 0, "scenario.months"),
+        (("restriction", 0, "licence_delay"), -1, "restriction.0.licence_delay"),
+        (("restriction", 0, "licence_delay"), 121, "restriction.0.licence_delay"),
     ],
 )
 def test_an_invalid_spec_names_the_field(
@@ -85,6 +88,45 @@ def test_an_invalid_spec_names_the_field(
     got = client.post("/api/scenarios", json=spec)
     assert got.status_code == 422
     assert got.json()["code"] == "invalid_parameter" and got.json()["field"].startswith(field), got.json()
+
+
+def test_a_licence_delay_is_accepted_and_stops_deliveries_at_first(client: TestClient) -> None:
+    """The builder's licence delay reaches the run: two months with nothing delivered (severity 1 instead of
+    the median 0.7) drain the importers' stocks sooner, so the run is short of more than without them."""
+
+    def unserved(delay: int) -> pd.Series:
+        spec = copy.deepcopy(SPEC)
+        spec["restriction"][0]["licence_delay"] = delay
+        got = client.post("/api/scenarios", params={"draws": 0}, json=spec)
+        assert got.status_code == 202, got.text
+        done = _finished(client, got.json()["id"])
+        assert done["status"] == "done", done["error"]
+        rows = pd.DataFrame(done["results"]["shortfall"])
+        return rows[rows["stage"] == "refining"].groupby("month")["unserved"].sum().sort_index()
+
+    plain, delayed = unserved(0), unserved(2)
+    assert (delayed >= plain - 1e-9).all(), (plain, delayed)
+    assert delayed.sum() > plain.sum() * 1.05, (plain, delayed)
+
+
+def test_the_builder_lists_the_documented_defaults(client: TestClient) -> None:
+    """The scenario page shows each documented [response]/[prices] key, its value and its source."""
+    from critmin.scenario.parameters import KEYS, documented
+
+    page = client.get("/scenarios")
+    assert page.status_code == 200
+    html = page.text
+    assert 'name="licence_delay"' in html and 'aria-describedby="licence-delay-help"' in html
+    assert "documented defaults" in html
+    for section, keys in KEYS.items():
+        for key in keys:
+            assert f'<code class="key">{section}.{key}</code>' in html
+    assert "uniform 1\u20133.3 months of consumption" in html  # stocks_months, a distribution
+    assert "4 % of the market per year" in html  # ramp, a number
+    assert "Assumption:" in html and "Sprecher et al. 2017" in html
+    why = documented().why["stocks_months"]
+    first = why.split("https://", 1)[1].split(" ", 1)[0]
+    assert f'href="https://{first}"' in html  # the full source list, linked, in a <details>
 
 
 def test_a_failed_job_says_why(client: TestClient) -> None:

@@ -6,9 +6,11 @@ JSON data drawn by Vega, never as HTML.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import cache, lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -121,8 +123,117 @@ def scenarios_page(request: Request) -> HTMLResponse:
         commodities=_commodities(),
         stages=STAGES[1:],
         max_draws=jobs(request).max_draws,
+        defaults=_scenario_defaults(),
         page="scenarios",
     )
+
+
+#: how the scenario page names each documented default: a plain label, the unit and the factor to show it in
+_DEFAULT_LABELS: dict[str, tuple[str, str, float]] = {
+    "spare_capacity": ("Spare capacity of other producers", "× their output", 1.0),
+    "ramp": ("Ramp-up of other producers", "% of the market per year", 100.0),
+    "stocks_months": ("Importers' stocks", "months of consumption", 1.0),
+    "substitution": ("Substitution", "% of demand per year", 100.0),
+    "rerouting": ("Re-routing to non-targets", "% of the blocked volume per year", 100.0),
+    "demand_elasticity": ("Short-run demand elasticity", "", 1.0),
+    "supply_elasticity": ("Short-run supply elasticity", "", 1.0),
+    "cap_multiple": ("Cap on the price multiple", "× the base price", 1.0),
+}
+_URL = re.compile(r"https?://[^\s;()]+")
+#: characters of a source shown before the rest is folded into a <details>
+_SHORT_SOURCE = 100
+
+
+def _number(x: float) -> str:
+    return f"{x:g}".replace("-", "\u2212")
+
+
+def _range(low: float, high: float) -> str:
+    # an en dash between a negative and a number reads as a minus: say "to" there
+    sep = " to " if low < 0 else "\u2013"
+    return f"{_number(low)}{sep}{_number(high)}"
+
+
+def _default_value(value: Any, unit: str, scale: float) -> str:
+    """A parameter as the page shows it: ``4 % of the market per year``, ``uniform 1–3.3 months …``."""
+    if isinstance(value, dict):
+        low, high = value["low"] * scale, value["high"] * scale
+        shown = f"{value['dist']} {_range(low, high)}"
+        if "mode" in value:
+            shown += f", mode {_number(value['mode'] * scale)}"
+    else:
+        shown = _number(float(value) * scale)
+    return f"{shown} {unit}" if unit else shown
+
+
+def _split_top(text: str) -> list[str]:
+    """``text`` split at the semicolons outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == ";" and depth <= 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _host(url: re.Match[str]) -> str:
+    return urlsplit(url.group(0)).netloc.removeprefix("www.")
+
+
+def _short_source(text: str) -> str:
+    """A source list in brief: ``low:``/``high:`` dropped, each address by its host, repeats once, cut at a
+    word near :data:`_SHORT_SOURCE` characters."""
+    parts = [_URL.sub(_host, re.sub(r"^(low|high|mode): ", "", p)) for p in _split_top(text)]
+    short = "; ".join(dict.fromkeys(parts))
+    if len(short) <= _SHORT_SOURCE:
+        return short
+    cut = short[:_SHORT_SOURCE].rsplit(" ", 1)[0]
+    if cut.count("(") > cut.count(")"):  # no parenthesis left open
+        cut = cut[: cut.rfind("(")]
+    return cut.rstrip(" ;,") + "\u2026"
+
+
+def _linked(text: str) -> list[tuple[str, str | None]]:
+    """``text`` as pieces of plain text and addresses (rendered as links, autoescaped)."""
+    pieces: list[tuple[str, str | None]] = []
+    end = 0
+    for m in _URL.finditer(text):
+        pieces += [(text[end : m.start()], None), (m.group(0), m.group(0))]
+        end = m.end()
+    return [*pieces, (text[end:], None)]
+
+
+def _scenario_defaults() -> list[dict[str, Any]]:
+    """The documented ``[response]`` and ``[prices]`` defaults, one row per key, for the scenario page."""
+    from critmin.scenario.parameters import KEYS, documented
+
+    doc = documented()
+    rows = []
+    for section, keys in KEYS.items():
+        for key in keys:
+            label, unit, scale = _DEFAULT_LABELS.get(key, (key.replace("_", " ").capitalize(), "", 1.0))
+            why = doc.why[key]
+            assumption = why.lower().startswith("assumption:")
+            full = why
+            if assumption:
+                full = why.split(":", 1)[1].strip()
+                full = full[:1].upper() + full[1:]
+            short = _short_source(full)
+            rows.append(
+                {
+                    "key": f"{section}.{key}",
+                    "label": label,
+                    "value": _default_value(doc.values[section][key], unit, scale),
+                    "kind": "Assumption" if assumption else "Source",
+                    "short": short,
+                    "full": _linked(full),
+                    "folded": short != full,
+                }
+            )
+    return rows
 
 
 @router.get("/docs", response_class=HTMLResponse)

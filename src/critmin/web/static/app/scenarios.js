@@ -5,6 +5,8 @@
   const { getJSON, el, embed, fmt } = window.critmin;
   const form = document.getElementById("builder");
   const status = document.getElementById("run-status");
+  const duration = form.elements.namedItem("duration");
+  const delay = form.elements.namedItem("licence_delay");
   const AFTER = 6; // months simulated after the restriction ends (recovery)
 
   function monthsBetween(a, b) {
@@ -17,6 +19,7 @@
     const low = Number(f.get("severity_low"));
     const high = Number(f.get("severity_high"));
     const duration = Number(f.get("duration"));
+    const licenceDelay = Number(f.get("licence_delay") || 0);
     const targets = String(f.get("targets")).split(",").map((t) => t.trim()).filter(Boolean);
     const commodities = f.getAll("commodity");
     return {
@@ -27,7 +30,7 @@
       },
       restriction: commodities.map((commodity) => ({
         issuer: f.get("issuer"), commodity, stage: f.get("stage"), targets,
-        start: f.get("start"), duration,
+        start: f.get("start"), duration, licence_delay: licenceDelay,
         severity: low === high ? low : { dist: "uniform", low: Math.min(low, high), high: Math.max(low, high) },
       })),
     };
@@ -44,6 +47,11 @@
         field.value = value;
       }
     }
+  }
+
+  // the licence delay is part of the restriction: at most its duration
+  function limitDelay() {
+    delay.max = String(Math.max(0, Number(duration.value) || 0));
   }
 
   async function poll(id) {
@@ -123,6 +131,7 @@
   }
 
   async function run() {
+    if (!form.checkValidity()) { form.reportValidity(); status.textContent = "Please correct the highlighted field."; return; }
     const f = new FormData(form);
     const params = new URLSearchParams();
     for (const [k, v] of f) params.append(k, v);
@@ -146,6 +155,8 @@
   }
 
   form.addEventListener("submit", (e) => { e.preventDefault(); run(); });
+  duration.addEventListener("input", limitDelay);
+  limitDelay();
   const params = new URLSearchParams(location.search);
-  if ([...params.keys()].length) { fill(params); run(); }
+  if ([...params.keys()].length) { fill(params); limitDelay(); run(); }
 })();
