@@ -105,9 +105,19 @@ def test_antimony_destination_row_goes_to_its_importer() -> None:
     _balanced(net)
 
 
-def test_anchor_of_a_producer_without_output_is_reported_unused() -> None:
-    net = build_network("antimony", "refining")
-    assert "export anchor of CHN (38632 t, 2024) not used" in _methods(net)
+def test_a_stage_without_shares_is_produced_where_the_previous_stage_is_consumed() -> None:
+    """Restricting antimony refining (no refinery shares): refiners are the ore's consumers, as in the
+    network built from mining, and China's sourced exports anchor the refining stage."""
+    whole = build_network("antimony", "mining", keep=("CHN", "NLD"))
+    ore_use = whole.stages[0].flows.sum(axis=0)
+    net = build_network("antimony", "refining", keep=("CHN", "NLD"))
+    assert [s.name for s in net.stages] == ["refining"]
+    china = net.index("CHN")
+    assert net.stages[0].output[china] == pytest.approx(ore_use[whole.index("CHN")])
+    assert _exports(net, 0, "CHN") == pytest.approx(38_632)
+    assert "not used" not in _methods(net)
+    assert {n["stage"] for n in net.notes} <= {"all", "refining"}  # the mining stage built on the way is dropped
+    _balanced(net)
 
 
 def test_germanium_world_volume_and_shares_from_ofr_2024_1057() -> None:

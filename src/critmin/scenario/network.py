@@ -462,6 +462,12 @@ def build_network(
             }
         )
     chain = stages[stages.index(sid) :]
+    # stages before the restricted one are built too (and dropped at the end): a stage without output shares
+    # takes the previous stage's consumers as its producers (antimony refining: where the ore is consumed)
+    first = stages.index(sid)
+    while first > 0 and _supply_shares(cid, stages[first], prod_rows, year) is None:
+        first -= 1
+    built_chain = stages[first:]
     supply: dict[str, dict[str, float] | None] = {}
     for s in stages:
         found = _supply_shares(cid, s, prod_rows, year)
@@ -471,16 +477,16 @@ def build_network(
             notes.append(
                 {"stage": s, "item": "output by country", "method": method.split(": ")[0], "source": method}
             )
-    trade = {s: _trade(cid, s, year) for s in chain}
+    trade = {s: _trade(cid, s, year) for s in built_chain}
     ids = list(dict.fromkeys([vocab.resolve_commodity(commodity), cid]))
-    anchors = {s: _anchors(ids, s, unit, year) for s in chain if trade[s] is None}
+    anchors = {s: _anchors(ids, s, unit, year) for s in built_chain if trade[s] is None}
     user = {}
     for d in demand or []:
         if vocab.resolve_commodity(d.commodity) in (vocab.resolve_commodity(commodity), cid):
             factor = vocab.kg_per_unit(d.unit) / vocab.kg_per_unit(unit)
             user[vocab.resolve_country(d.country)] = (d.quantity * factor, d.source, d.year)
     names: set[str] = set()
-    for s in chain:
+    for s in built_chain:
         names.update(supply[s] or {})
         found_trade = trade[s]
         if found_trade is not None:
@@ -500,7 +506,7 @@ def build_network(
 
     built: list[Stage] = []
     previous_demand: np.ndarray | None = None
-    for k, s in enumerate(chain):
+    for k, s in enumerate(built_chain):
         shares = supply[s]
         output = vec(shares) if shares else (previous_demand if previous_demand is not None else np.zeros(n))
         stage_notes: list[str] = []
@@ -543,12 +549,12 @@ def build_network(
                     + ", ".join(f"{c} {qty:g} {unit} ({yr}; {src})" for c, (qty, src, yr) in user.items())
                     + "; the rest where produced"
                 )
-            elif k + 1 < len(chain) and supply[chain[k + 1]]:
-                dem = vec(supply[chain[k + 1]] or {})
-                how = f"proportional allocation; demand = producers of the {chain[k + 1]} stage"
+            elif k + 1 < len(built_chain) and supply[built_chain[k + 1]]:
+                dem = vec(supply[built_chain[k + 1]] or {})
+                how = f"proportional allocation; demand = producers of the {built_chain[k + 1]} stage"
             elif previous_demand is not None:
                 dem = previous_demand * output.sum() / previous_demand.sum()
-                how = f"proportional allocation; demand = consumers of the {chain[k - 1]} stage"
+                how = f"proportional allocation; demand = consumers of the {built_chain[k - 1]} stage"
             else:
                 dem = output.copy()
                 how = "no trade data and no demand: consumed where produced (no cross-border exposure)"
@@ -582,6 +588,8 @@ def build_network(
             notes.append({"stage": s, "item": "cross-border flows", "method": text, "source": ""})
         built.append(Stage(s, output, flows, stage_notes))
         previous_demand = flows.sum(axis=0)
+    built = built[len(built_chain) - len(chain) :]
+    notes = [note for note in notes if note["stage"] in ("all", *chain)]
     net = Network(
         vocab.resolve_commodity(commodity), cid, unit, found_world.year, world, countries, built, notes
     )

@@ -5,14 +5,15 @@ Each month the restricted stage is the linear program
     max Σ_j w_j s_j   s.t.  s_j = x_kj + y_j + z_j ≤ d_j(t)
                             Σ_j x_kj ≤ Q_k,   x_kj ≤ b_kj − L_j(t)  for targets j
                             Σ_j y_j ≤ Q_R + spare(t),   0 ≤ z_j ≤ S_j(t)
-                            Σ_{j∈T} y_j ≤ b_RT + min(r(t) · ΣL, b_RN) + s_T · spare(t)
+                            y_j ≤ b_Rj + v_j (j ∈ T),  Σ_{j∈T} v_j ≤ min(r(t) · ΣL, b_RN) + s_T · spare(t)
 
 (issuer k, the other producers pooled as R, stocks z; ``r(t)`` the share of the blocked volume ``ΣL`` that
 buyers have replaced by month t with R's sales to non-targets, since new contracts and qualification take
 time; ``s_T`` the targets' share of the demand outside the issuer, since new supply is sold to that whole
 market). Its optimum has a closed form: non-targets are served in full (the issuer's freed volume backfills
-them), and the targets share the relief ``min(r(t) · freed, b_RN) + s_T · spare(t)`` in order of priority, pro
-rata to their gaps within a priority, then draw on their own stocks.
+them), and the targets share the relief ``min(r(t) · freed, b_RN) + s_T · spare(t)``: first what their stocks
+cannot cover, in order of priority and pro rata within a priority, then the rest (sparing stocks); stocks cover
+what remains.
 :func:`simulate` evaluates that closed form for all Monte Carlo draws at once; :func:`solve_month_lp` solves
 the same month with HiGHS (``scipy.optimize.linprog``) and is the reference it is tested against.
 Downstream stages follow by fixed input coefficients (Leontief): a producer short of a share ``u_i`` of its
@@ -130,13 +131,16 @@ def simulate(net: Network, shock: Shock, p: Params, months: int) -> Outcome:
         subst = np.minimum(1.0, p.substitution * (tau + 1) / 12.0)[:, None] * demand[None, :]
         gap = np.maximum(lost - subst * targets[None, :], 0.0)
         relief = swap + share_t * spare
-        for w in classes:
-            member = targets & (shock.priority == w)
-            need = (gap * member[None, :]).sum(axis=1)
-            give = np.minimum(relief, need)
-            frac = np.divide(give, need, out=np.zeros(draws), where=need > 0)
-            gap = gap - gap * member[None, :] * frac[:, None]
-            relief = relief - give
+        # relief goes first to what stocks cannot cover (by priority), then spares stocks (by priority)
+        for uncovered in (True, False):
+            for w in classes:
+                member = targets & (shock.priority == w)
+                part = np.maximum(gap - stocks, 0.0) if uncovered else gap
+                need = (part * member[None, :]).sum(axis=1)
+                give = np.minimum(relief, need)
+                frac = np.divide(give, need, out=np.zeros(draws), where=need > 0)
+                gap = gap - part * member[None, :] * frac[:, None]
+                relief = relief - give
         market[:, t] = gap.sum(axis=1)
         draw = np.minimum(stocks, gap)
         stocks = stocks - draw
@@ -181,33 +185,47 @@ def solve_month_lp(
     )
     spare = spare if blocked > 0 else 0.0
     w = shock.priority
-    # variables: x_k (n), y (n), z (n)
+    # variables: x_k (n), y (n), z (n), v (n): issuer, other producers, stocks, relief to each target
     eps = 1e-6
-    c = np.concatenate([-w, -w, -w + eps])
+    zeros = np.zeros(n)
+    c = np.concatenate([-w, -w, -w + eps, zeros])
     rows, rhs = [], []
     eye = np.eye(n)
-    rows.append(np.hstack([eye, eye, eye]))
+    rows.append(np.hstack([eye, eye, eye, 0 * eye]))
     rhs.append(need)
-    rows.append(np.concatenate([np.ones(n), np.zeros(2 * n)])[None, :])
+    rows.append(np.concatenate([np.ones(n), np.zeros(3 * n)])[None, :])
     rhs.append([output[k]])
-    rows.append(np.concatenate([np.zeros(n), np.ones(n), np.zeros(n)])[None, :])
+    rows.append(np.concatenate([zeros, np.ones(n), zeros, zeros])[None, :])
     rhs.append([output.sum() - output[k] + spare])
-    # R's volume reaching the targets: its own sales to them, what can be re-routed from non-targets, spare
-    b_rt = flows[:, targets].sum() - flows[k, targets].sum()
+    # each target keeps what the other producers sold it (y_j ≤ b_Rj + v_j) plus its share v_j of the relief:
+    # what can be re-routed from non-targets and the targets' share of new supply
+    b_r = flows.sum(axis=0) - flows[k]
     b_rn = flows[:, ~targets].sum() - flows[k, ~targets].sum()
     reroute = float(rerouted_share(p, tau)[draw]) if blocked > 0 else 1.0
-    rows.append(np.concatenate([np.zeros(n), targets.astype(float), np.zeros(n)])[None, :])
-    rhs.append([b_rt + min(reroute * lost.sum(), b_rn) + target_share(flows, k, targets) * spare])
-    upper = np.concatenate([np.where(targets, flows[k] - lost, np.inf), np.full(n, np.inf), stocks])
+    for j in np.flatnonzero(targets):
+        row = np.zeros(4 * n)
+        row[n + j], row[3 * n + j] = 1.0, -1.0
+        rows.append(row[None, :])
+        rhs.append([b_r[j]])
+    rows.append(np.concatenate([zeros, zeros, zeros, targets.astype(float)])[None, :])
+    rhs.append([min(reroute * lost.sum(), b_rn) + target_share(flows, k, targets) * spare])
+    upper = np.concatenate(
+        [
+            np.where(targets, flows[k] - lost, np.inf),
+            np.full(n, np.inf),
+            stocks,
+            np.where(targets, np.inf, 0.0),
+        ]
+    )
     res = linprog(
         c,
         A_ub=np.vstack(rows),
         b_ub=np.concatenate([np.ravel(r) for r in rhs]),
-        bounds=list(zip(np.zeros(3 * n), upper, strict=True)),
+        bounds=list(zip(np.zeros(4 * n), upper, strict=True)),
         method="highs",
     )
     if res.status != 0:
         raise RuntimeError(f"HiGHS: {res.message}")
     x = res.x
-    served = x[:n] + x[n : 2 * n] + x[2 * n :]
+    served = x[:n] + x[n : 2 * n] + x[2 * n : 3 * n]
     return float(w @ served), np.maximum(need - served, 0.0)
