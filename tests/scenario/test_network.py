@@ -116,7 +116,10 @@ def test_a_stage_without_shares_is_produced_where_the_previous_stage_is_consumed
     assert net.stages[0].output[china] == pytest.approx(ore_use[whole.index("CHN")])
     assert _exports(net, 0, "CHN") == pytest.approx(38_632)
     assert "not used" not in _methods(net)
-    assert {n["stage"] for n in net.notes} <= {"all", "refining"}  # the mining stage built on the way is dropped
+    assert {n["stage"] for n in net.notes} <= {
+        "all",
+        "refining",
+    }  # the mining stage built on the way is dropped
     _balanced(net)
 
 
