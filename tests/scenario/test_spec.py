@@ -75,3 +75,11 @@ def test_response_and_prices_left_out_stay_unset_until_completed() -> None:
     text = GOOD + "\n[prices]\nsupply_elasticity = 0.0\ndemand_elasticity = 0.0\n"
     with pytest.raises(ScenarioSpecError, match="must be positive in every draw"):
         parse_spec(text)
+
+
+def test_a_licence_delay_longer_than_the_restriction_is_refused() -> None:
+    text = GOOD.replace("duration = 3", "duration = 3\nlicence_delay = 4")
+    with pytest.raises(
+        ScenarioSpecError, match=r"restriction\.0: licence_delay \(4\) must not exceed duration"
+    ):
+        parse_spec(text)

@@ -139,7 +139,7 @@ def spec_from_event(
                 stage=chosen,
                 targets=targets,
                 severity=rule["severity"],
-                licence_delay=rule["licence_delay"],
+                licence_delay=min(rule["licence_delay"], duration),  # a short measure is all delay
                 start=start,
                 duration=duration,
                 event_id=event_id,

@@ -149,6 +149,14 @@ class Restriction(_Strict):
         _in_range("leakage", value, 0.0, 1.0)
         return value
 
+    @model_validator(mode="after")
+    def _delay_within_duration(self) -> Restriction:
+        if self.licence_delay > self.duration:
+            raise ValueError(
+                f"licence_delay ({self.licence_delay}) must not exceed duration ({self.duration})"
+            )
+        return self
+
 
 class Response(_Strict):
     """``[response]``: spare capacity, ramp, re-routing, stocks, substitution and priorities. A key left out
