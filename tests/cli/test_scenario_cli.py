@@ -40,6 +40,10 @@ def test_run_writes_tables_and_report(app: typer.Typer, tmp_path: Path) -> None:
     html = (out / "report.html").read_text(encoding="utf-8")
     assert _self_contained(html) and "rare-earths-flows" in html
     assert (out / "shortfall.parquet").is_file() and (out / "notes.csv").is_file()
+    # the example sets stocks and the price series only: the rest is named as documented defaults
+    said = " ".join(result.output.split())
+    assert "documented defaults" in said and "rerouting" in said and "ramp" in said
+    assert "response.rerouting" in set(pd.read_csv(out / "notes.csv")["item"])
 
 
 def test_from_event_licence_states_its_assumption(app: typer.Typer, tmp_path: Path) -> None:

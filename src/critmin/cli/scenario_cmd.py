@@ -87,6 +87,13 @@ def run(
         title=f"{result.name}: unserved over {short['month'].nunique()} months",
         table_columns=["commodity", "importer", "unserved", "low", "high", "share_pct", "unit"],
     )
+    if scenario.defaulted:
+        keys = ", ".join(n["item"].split(".", 1)[1] for n in scenario.defaulted)
+        err_console.print(
+            f"documented defaults (data/scenario/parameters.toml; sources in notes.csv): {keys}",
+            highlight=False,
+            soft_wrap=False,
+        )
     err_console.print(f"wrote {len(paths)} files to {out}")
 
 
