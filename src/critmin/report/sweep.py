@@ -123,7 +123,7 @@ def _ranked_table(rows: pd.DataFrame, kind: str) -> Table:
         caption=f"The {len(body)} largest volumes unserved over the run, {kind.lower()} × measure (run at median"
         " parameters; 5/50/95 % of the Monte Carlo draws, summed over the months).",
         classes=[
-            "wide",
+            "mid",
             "nowrap",
             "",
             "num",
@@ -131,7 +131,7 @@ def _ranked_table(rows: pd.DataFrame, kind: str) -> Table:
             "num",
             "num",
             *(["num"] if kind == "Importer" else []),
-            "",
+            "nowrap",
         ],
         title=f"Ranking by {kind.lower()}",
     )
