@@ -462,12 +462,6 @@ def build_network(
             }
         )
     chain = stages[stages.index(sid) :]
-    # stages before the restricted one are built too (and dropped at the end): a stage without output shares
-    # takes the previous stage's consumers as its producers (antimony refining: where the ore is consumed)
-    first = stages.index(sid)
-    while first > 0 and _supply_shares(cid, stages[first], prod_rows, year) is None:
-        first -= 1
-    built_chain = stages[first:]
     supply: dict[str, dict[str, float] | None] = {}
     for s in stages:
         found = _supply_shares(cid, s, prod_rows, year)
@@ -477,6 +471,12 @@ def build_network(
             notes.append(
                 {"stage": s, "item": "output by country", "method": method.split(": ")[0], "source": method}
             )
+    # stages before the restricted one are built too (and dropped at the end): a stage without output shares
+    # takes the previous stage's consumers as its producers (antimony refining: where the ore is consumed)
+    first = stages.index(sid)
+    while first > 0 and supply[stages[first]] is None:
+        first -= 1
+    built_chain = stages[first:]
     trade = {s: _trade(cid, s, year) for s in built_chain}
     ids = list(dict.fromkeys([vocab.resolve_commodity(commodity), cid]))
     anchors = {s: _anchors(ids, s, unit, year) for s in built_chain if trade[s] is None}

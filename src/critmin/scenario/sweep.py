@@ -216,19 +216,17 @@ def _summary(point: int, keys: dict[str, Any], seed: int, result: Any) -> pd.Dat
     frame["unit"] = frame["unit"].str.replace(" per month", "", regex=False)
     # a grid key that is also a result column (``commodity``, ``stage``) leads as the grid's value; the modelled
     # value stays beside it as ``<key>_modelled`` only where it differs (an element run on its group's network)
-    modelled = []
     for key, value in keys.items():
         if key in frame.columns:
             if (frame[key].astype(str) == str(value)).all():
                 frame = frame.drop(columns=key)
             else:
                 frame = frame.rename(columns={key: f"{key}_modelled"})
-                modelled.append(f"{key}_modelled")
     for key, value in reversed(keys.items()):
         frame.insert(0, key, [value] * len(frame))
     frame.insert(0, "point", point)
     rest = [c if c not in keys else f"{c}_modelled" for c in COLUMNS]
-    return frame[["point", *keys, *[c for c in rest if c in frame.columns or c in modelled]]]
+    return frame[["point", *keys, *[c for c in rest if c in frame.columns]]]
 
 
 def run_unit(context: SweepContext, batch: list[int]) -> UnitResult:
